@@ -1,0 +1,105 @@
+"""The agent reply activity: runs an agent and streams its reply, delta by delta."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from agents.catalog import AgentType
+from agents.replies import (
+    ReplyContext,
+    ReplyProvider,
+    ReplyRejected,
+    ReplyUnavailable,
+    WindowMessage,
+)
+from foundations.communication import CommunicationFoundation, Conversation, attribution
+from foundations.gateway import Realm
+
+
+@dataclass
+class GenerateReplyInput:
+    session_id: str
+    # The conversation the reply is streamed to ...
+    conversation: AgentType
+    # ... and the agent that writes it.
+    agent_type: AgentType
+    message_id: str
+    in_reply_to: str
+    # The sequence number of the message being answered: the window ends before it.
+    in_reply_to_seq: int
+    message: str
+
+
+@dataclass
+class GeneratedReply:
+    message_id: str
+    content: str
+
+
+class AgentReplies:
+    """Runs the configured reply provider and relays its deltas to the conversation."""
+
+    REALM = Realm.BUSINESS_ENABLEMENT
+    USES = ("llm", "communication_foundation")
+
+    def __init__(
+        self,
+        provider: ReplyProvider,
+        communication: CommunicationFoundation,
+        context_window_messages: int,
+    ) -> None:
+        self._provider = provider
+        self._communication = communication
+        self._context_window_messages = context_window_messages
+
+    @activity.defn
+    async def generate_reply(self, input: GenerateReplyInput) -> GeneratedReply:
+        """Stream the reply as `chat_chunk` events and return it whole.
+
+        A retried attempt first publishes `reply_restarted`, so clients drop the partial reply
+        of the failed attempt before the new deltas arrive.
+        """
+        conversation = Conversation(input.session_id, input.conversation)
+        frame = {**attribution(input.agent_type), "message_id": input.message_id}
+        if activity.info().attempt > 1:
+            await self._communication.publish(conversation, {"type": "reply_restarted", **frame})
+        context = ReplyContext(
+            session_id=input.session_id,
+            agent_type=input.agent_type,
+            message=input.message,
+            window=await self._window(conversation, input.in_reply_to_seq),
+        )
+        parts: list[str] = []
+        try:
+            async for delta in self._provider.stream_reply(context):
+                parts.append(delta)
+                await self._communication.publish(
+                    conversation, {"type": "chat_chunk", **frame, "delta": delta}
+                )
+                activity.heartbeat(len(parts))
+        except ReplyRejected as error:
+            raise ApplicationError(str(error), type="ReplyRejected", non_retryable=True) from error
+        except ReplyUnavailable as error:
+            delay = error.retry_after_seconds
+            raise ApplicationError(
+                str(error),
+                type="ReplyUnavailable",
+                next_retry_delay=timedelta(seconds=delay) if delay else None,
+            ) from error
+        return GeneratedReply(input.message_id, "".join(parts))
+
+    async def _window(self, conversation: Conversation, before_seq: int) -> list[WindowMessage]:
+        """The messages before the one being answered, at most the configured window."""
+        messages = await self._communication.history(
+            conversation, self._context_window_messages + 1
+        )
+        window = [
+            WindowMessage(role=message["role"], content=message["content"])
+            for message in messages
+            if message["seq"] < before_seq
+        ]
+        return window[-self._context_window_messages :]

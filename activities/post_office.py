@@ -1,0 +1,132 @@
+"""Post Office: records messages in the conversation history and publishes their events."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from temporalio import activity
+
+from agents.catalog import AgentType
+from foundations.communication import CommunicationFoundation, Conversation, attribution
+from foundations.gateway import Realm
+
+
+@dataclass
+class RecordUserMessageInput:
+    session_id: str
+    agent_type: AgentType
+    message_id: str
+    content: str
+    timestamp: str
+    client_message_id: str | None = None
+    # Identifies this very write, so that a retry recognises the record as its own and a
+    # duplicate from another run does not.
+    owner: str = ""
+
+
+@dataclass
+class RecordReplyInput:
+    session_id: str
+    # The conversation the reply belongs to ...
+    agent_type: AgentType
+    message_id: str
+    in_reply_to: str
+    content: str
+    timestamp: str
+    # ... and the agent that wrote it (a liaison answering in the guide's conversation).
+    author: AgentType | None = None
+
+
+@dataclass
+class TurnFailedInput:
+    session_id: str
+    agent_type: AgentType
+    in_reply_to: str
+    code: str
+    message: str
+
+
+@dataclass
+class RecordResult:
+    event_id: str
+    seq: int
+    # False when this message id had been recorded before by another writer.
+    first_time: bool
+
+
+class PostOffice:
+    """Owns message history persistence and event publishing, through the Communication Foundation."""
+
+    REALM = Realm.SMART_CITY
+    USES = ("communication_foundation",)
+
+    def __init__(self, communication: CommunicationFoundation) -> None:
+        self._communication = communication
+
+    @activity.defn
+    async def record_user_message(self, input: RecordUserMessageInput) -> RecordResult:
+        """Persist the user's message and tell every socket of the conversation it was accepted."""
+        conversation = Conversation(input.session_id, input.agent_type)
+        recorded = await self._communication.record(
+            conversation,
+            input.message_id,
+            message={
+                "message_id": input.message_id,
+                "role": "user",
+                "content": input.content,
+                "timestamp": input.timestamp,
+                "agent_type": input.agent_type.value,
+            },
+            body={
+                "type": "message_accepted",
+                **attribution(input.agent_type),
+                "message_id": input.message_id,
+                "client_message_id": input.client_message_id,
+                "message": input.content,
+                "timestamp": input.timestamp,
+            },
+            owner=input.owner,
+        )
+        return RecordResult(recorded.event_id, recorded.seq, recorded.owner == input.owner)
+
+    @activity.defn
+    async def record_reply(self, input: RecordReplyInput) -> RecordResult:
+        """Persist the agent's whole reply and publish it as `chat_response`."""
+        author = input.author or input.agent_type
+        conversation = Conversation(input.session_id, input.agent_type)
+        recorded = await self._communication.record(
+            conversation,
+            input.message_id,
+            message={
+                "message_id": input.message_id,
+                "role": "assistant",
+                "content": input.content,
+                "timestamp": input.timestamp,
+                "agent_type": author.value,
+                "in_reply_to": input.in_reply_to,
+            },
+            body={
+                "type": "chat_response",
+                **attribution(author),
+                "message_id": input.message_id,
+                "in_reply_to": input.in_reply_to,
+                "message": input.content,
+                "session_id": input.session_id,
+                "timestamp": input.timestamp,
+            },
+        )
+        return RecordResult(recorded.event_id, recorded.seq, first_time=True)
+
+    @activity.defn
+    async def report_turn_failure(self, input: TurnFailedInput) -> str:
+        """Tell the conversation's sockets that a reply could not be produced."""
+        return await self._communication.publish(
+            Conversation(input.session_id, input.agent_type),
+            {
+                "type": "error",
+                **attribution(input.agent_type),
+                "code": input.code,
+                "message": input.message,
+                "in_reply_to": input.in_reply_to,
+            },
+        )

@@ -1,0 +1,48 @@
+"""The one interface between the reply activity and the agent logic."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+from agents.catalog import AgentType
+
+Role = Literal["user", "assistant"]
+
+
+@dataclass(frozen=True)
+class WindowMessage:
+    """One earlier message of the conversation, as the agent sees it."""
+
+    role: Role
+    content: str
+
+
+@dataclass(frozen=True)
+class ReplyContext:
+    """Everything an agent needs to answer one user message."""
+
+    session_id: str
+    agent_type: AgentType
+    message: str
+    # Oldest first; the message being answered is not part of it.
+    window: list[WindowMessage] = field(default_factory=list)
+
+
+class ReplyProvider(Protocol):
+    """Streams one reply as text deltas; the concatenation of the deltas is the reply."""
+
+    def stream_reply(self, context: ReplyContext) -> AsyncIterator[str]: ...
+
+
+class ReplyRejected(Exception):
+    """The provider refused this request for good; retrying cannot help."""
+
+
+class ReplyUnavailable(Exception):
+    """The provider failed for now; a retry may succeed."""
+
+    def __init__(self, message: str, retry_after_seconds: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds

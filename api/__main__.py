@@ -1,0 +1,28 @@
+"""Run the edge: `python -m api`."""
+
+from __future__ import annotations
+
+import logging
+
+import uvicorn
+
+from foundations.settings import get_settings
+
+
+def main() -> None:
+    settings = get_settings()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    uvicorn.run(
+        "api.main:create_app",
+        factory=True,
+        host=settings.api_host,
+        port=settings.api_port,
+        ws="websockets",
+        ws_max_size=settings.max_frame_bytes,
+        ws_per_message_deflate=False,
+        log_level="info",
+    )
+
+
+if __name__ == "__main__":
+    main()

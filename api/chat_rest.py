@@ -1,0 +1,184 @@
+"""The REST fallback: the same turns as the WebSocket, answered whole."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Query
+from pydantic import BaseModel, Field
+from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError
+
+from agents.catalog import AgentType
+from agents.orchestrators import LiaisonNotAvailable, OrchestratorNotAvailable
+from api.deps import Edge
+from foundations.agent_sdk import AgentConnection, AgentWebSocketSDK, InvalidPillar, InvalidToken
+from foundations.sessions import SessionRecord, SessionStatus
+
+router = APIRouter(prefix="/api/chat", tags=["chat"])
+
+# How long a REST caller waits for the whole reply.
+REPLY_WAIT_SECONDS = 120
+
+
+class GuideChatRequest(BaseModel):
+    message: str
+    session_token: str | None = None
+    client_message_id: str | None = Field(default=None, min_length=1, max_length=128)
+
+
+class LiaisonChatRequest(GuideChatRequest):
+    pillar: str
+
+
+class ChatReply(BaseModel):
+    session_id: str
+    # Present when this request created the session: keep it to continue the conversation.
+    session_token: str | None
+    message_id: str
+    reply_id: str
+    agent_type: str
+    pillar: str | None
+    message: str
+
+
+class SessionCreated(BaseModel):
+    session_id: str
+    session_token: str
+    expires_at: float
+
+
+class SessionTokenRequest(BaseModel):
+    session_token: str
+
+
+@router.post("/guide")
+async def chat_with_guide(body: GuideChatRequest, edge: Edge) -> ChatReply:
+    """Send a message to the guide and wait for its whole reply."""
+    connection = await _connect(edge.sdk, None, body.session_token)
+    return await _turn(edge.sdk, connection, body)
+
+
+@router.post("/liaison")
+async def chat_with_liaison(body: LiaisonChatRequest, edge: Edge) -> ChatReply:
+    """Send a message to a pillar's liaison and wait for its whole reply."""
+    connection = await _connect(edge.sdk, body.pillar, body.session_token)
+    return await _turn(edge.sdk, connection, body)
+
+
+@router.post("/conversation/create")
+async def create_conversation(edge: Edge) -> SessionCreated:
+    """Mint a session and its token."""
+    connection = await _connect(edge.sdk, None, None)
+    await edge.sdk.disconnect_agent(connection.connection_id)
+    assert connection.new_token is not None
+    return SessionCreated(
+        session_id=connection.session.session_id,
+        session_token=connection.new_token,
+        expires_at=connection.session.expires_at,
+    )
+
+
+@router.get("/conversation/history")
+async def conversation_history(
+    edge: Edge,
+    session_token: str,
+    agent_type: AgentType = AgentType.GUIDE,
+    limit: int = Query(default=100, ge=1, le=1000),
+) -> dict[str, Any]:
+    """A conversation's recorded messages, oldest first."""
+    session = await _session(edge.sdk, session_token)
+    snapshot = await edge.sdk.history(session.session_id, agent_type, limit)
+    return {
+        "session_id": session.session_id,
+        "agent_type": agent_type.value,
+        "messages": snapshot.messages,
+        "message_count": snapshot.message_count,
+        "latest_event_id": snapshot.event_id,
+    }
+
+
+@router.post("/session/close")
+async def close_session(body: SessionTokenRequest, edge: Edge) -> dict[str, str]:
+    """End a session: its token stops working and its workflow completes."""
+    session = await _session(edge.sdk, body.session_token)
+    await edge.sdk.close_session(session.session_id)
+    return {"session_id": session.session_id, "status": SessionStatus.CLOSED.value}
+
+
+async def _session(sdk: AgentWebSocketSDK, token: str) -> SessionRecord:
+    try:
+        return await sdk.session(token)
+    except InvalidToken as error:
+        raise HTTPException(401, str(error)) from None
+
+
+async def _connect(
+    sdk: AgentWebSocketSDK, pillar: str | None, token: str | None
+) -> AgentConnection:
+    try:
+        if pillar is None:
+            return await sdk.connect_guide_agent(token)
+        return await sdk.connect_liaison_agent(pillar, token)
+    except InvalidPillar as error:
+        raise HTTPException(404, str(error)) from None
+    except (OrchestratorNotAvailable, LiaisonNotAvailable) as error:
+        raise HTTPException(503, str(error)) from None
+    except InvalidToken as error:
+        raise HTTPException(401, str(error)) from None
+
+
+async def _turn(
+    sdk: AgentWebSocketSDK, connection: AgentConnection, body: GuideChatRequest
+) -> ChatReply:
+    try:
+        # The connection listens from before the message is sent, so the reply cannot slip by.
+        try:
+            ack = await sdk.send_agent_message(
+                connection.connection_id, body.message, body.client_message_id
+            )
+        except WorkflowUpdateFailedError as error:
+            cause = error.cause
+            detail = cause.message if isinstance(cause, ApplicationError) else str(error)
+            status = (
+                429 if isinstance(cause, ApplicationError) and cause.type == "rate_limited" else 422
+            )
+            raise HTTPException(status, detail) from None
+        except (RPCError, WorkflowUpdateRPCTimeoutOrCancelledError):
+            raise HTTPException(503, "The chat service is busy; send the message again.") from None
+        try:
+            reply = await asyncio.wait_for(
+                _reply_to(sdk, connection, ack.message_id), REPLY_WAIT_SECONDS
+            )
+        except TimeoutError:
+            raise HTTPException(
+                504, "The reply did not arrive in time; it will be in the history."
+            ) from None
+    finally:
+        await sdk.disconnect_agent(connection.connection_id)
+    return ChatReply(
+        session_id=connection.session.session_id,
+        session_token=connection.new_token,
+        message_id=ack.message_id,
+        reply_id=reply["message_id"],
+        agent_type=reply["agent_type"],
+        pillar=reply["pillar"],
+        message=reply["message"],
+    )
+
+
+async def _reply_to(
+    sdk: AgentWebSocketSDK, connection: AgentConnection, message_id: str
+) -> dict[str, Any]:
+    while True:
+        event = await sdk.receive_agent_message(connection.connection_id)
+        body = json.loads(event.body)
+        if body.get("in_reply_to") != message_id:
+            continue
+        if body["type"] == "chat_response":
+            return body  # type: ignore[no-any-return]
+        if body["type"] == "error":
+            raise HTTPException(502, body["message"])

@@ -1,0 +1,35 @@
+"""FastAPI dependencies: what the lifespan opened, as typed aliases."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+import redis.asyncio as redis
+from fastapi import Depends, Request, WebSocket
+from temporalio.client import Client
+
+from foundations.agent_sdk import AgentWebSocketSDK
+from foundations.settings import Settings
+
+
+@dataclass
+class EdgeState:
+    """Clients and services opened once by the lifespan."""
+
+    settings: Settings
+    temporal: Client
+    redis: redis.Redis
+    sdk: AgentWebSocketSDK
+
+
+def _state(request: Request) -> EdgeState:
+    return request.app.state.edge  # type: ignore[no-any-return]
+
+
+def _ws_state(websocket: WebSocket) -> EdgeState:
+    return websocket.app.state.edge  # type: ignore[no-any-return]
+
+
+Edge = Annotated[EdgeState, Depends(_state)]
+WsEdge = Annotated[EdgeState, Depends(_ws_state)]

@@ -1,0 +1,92 @@
+"""The edge: `create_app()` and the lifespan that opens Temporal and Redis once."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import redis.asyncio as redis
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from temporalio.client import Client
+
+from activities.traffic_cop import ContentPolicy, RateLimits, TrafficCop
+from agents.orchestrators import default_registry
+from api import chat_rest, health, websocket
+from api.deps import EdgeState
+from foundations.agent_sdk import AgentWebSocketSDK
+from foundations.communication import LiveRelay
+from foundations.gateway import PlatformGateway, Realm
+from foundations.sessions import SessionStore
+from foundations.settings import Settings, get_settings
+from workers.composition import communication_foundation
+
+logger = logging.getLogger(__name__)
+
+FRONTEND_DIST = Path(__file__).resolve().parent.parent / "frontend" / "dist"
+
+# What the edge uses, checked against the gateway's map when the app starts.
+EDGE_USES = ("session", "websocket", "orchestrators")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        redis_client = redis.Redis.from_url(settings.redis_url)
+        temporal = await Client.connect(
+            settings.temporal_address, namespace=settings.temporal_namespace
+        )
+        communication = communication_foundation(redis_client, settings)
+        sessions = SessionStore(redis_client, settings.session_ttl_seconds)
+        gateway = PlatformGateway(
+            {"session": sessions, "websocket": communication, "orchestrators": default_registry()}
+        )
+        granted = gateway.grant(Realm.EXPERIENCE, EDGE_USES)
+        relay = LiveRelay(redis_client)
+        await relay.start()
+        traffic_cop = TrafficCop(
+            sessions=granted["session"],
+            cache=redis_client,
+            policy=ContentPolicy(tuple(settings.blocked_terms)),
+            limits=RateLimits(
+                settings.session_messages_per_minute, settings.user_messages_per_minute
+            ),
+            communication=granted["websocket"],
+        )
+        sdk = AgentWebSocketSDK(
+            temporal=temporal,
+            traffic_cop=traffic_cop,
+            communication=granted["websocket"],
+            relay=relay,
+            orchestrators=granted["orchestrators"],
+            settings=settings,
+        )
+        app.state.edge = EdgeState(settings, temporal, redis_client, sdk)
+        try:
+            yield
+        finally:
+            await relay.stop()
+            await redis_client.aclose()
+
+    app = FastAPI(title="Agent chat", lifespan=lifespan)
+    app.include_router(health.router)
+    app.include_router(chat_rest.router)
+    app.include_router(websocket.router)
+    if (FRONTEND_DIST / "index.html").exists():
+        app.mount("/", StaticFiles(directory=FRONTEND_DIST, html=True), name="frontend")
+    else:
+
+        @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+        async def frontend_missing() -> str:
+            return (
+                "<!doctype html><title>Agent chat</title><h1>The chat page is not built</h1>"
+                "<p>Build it with <code>make frontend</code> (needs Node.js and npm), then "
+                "reload. The WebSocket and REST APIs work without it.</p>"
+            )
+
+    return app

@@ -1,0 +1,259 @@
+"""The WebSocket edge: `/api/ws/guide` and `/api/ws/liaison/{pillar}`.
+
+Each socket has a reader (client frames -> the session's workflow) and a writer (conversation
+events -> the socket). Bad frames get an `error` frame and the socket stays open; only bad
+connection parameters and persistent flooding close it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError
+
+from agents.orchestrators import LiaisonNotAvailable, OrchestratorNotAvailable
+from api import frames
+from api.deps import EdgeState, WsEdge
+from foundations.agent_sdk import AgentConnection, InvalidPillar, InvalidToken
+from foundations.communication import attribution
+
+logger = logging.getLogger(__name__)
+router = APIRouter()
+
+_EVENT_ID = re.compile(frames.EVENT_ID_PATTERN)
+
+
+@router.websocket("/api/ws/guide")
+async def guide_socket(
+    websocket: WebSocket,
+    edge: WsEdge,
+    session_token: str | None = None,
+    last_event_id: str | None = None,
+) -> None:
+    """Chat with the cross-domain guide."""
+    await _serve(websocket, edge, None, session_token, last_event_id)
+
+
+@router.websocket("/api/ws/liaison/{pillar}")
+async def liaison_socket(
+    websocket: WebSocket,
+    edge: WsEdge,
+    pillar: str,
+    session_token: str | None = None,
+    last_event_id: str | None = None,
+) -> None:
+    """Chat with one pillar's liaison agent."""
+    await _serve(websocket, edge, pillar, session_token, last_event_id)
+
+
+async def _serve(
+    websocket: WebSocket,
+    edge: EdgeState,
+    pillar: str | None,
+    session_token: str | None,
+    last_event_id: str | None,
+) -> None:
+    await websocket.accept()
+    settings = edge.settings
+    if not settings.websocket_enabled:
+        await websocket.close(
+            frames.CLOSE_WEBSOCKET_DISABLED, "WebSockets are disabled; use the REST API"
+        )
+        return
+    origin = websocket.headers.get("origin")
+    if origin is not None and not _origin_allowed(origin, settings.allowed_origins):
+        await websocket.close(frames.CLOSE_ORIGIN_NOT_ALLOWED, "origin not allowed")
+        return
+    sdk = edge.sdk
+    try:
+        if pillar is None:
+            connection = await sdk.connect_guide_agent(session_token)
+        else:
+            connection = await sdk.connect_liaison_agent(pillar, session_token)
+    except InvalidPillar as error:
+        await websocket.close(frames.CLOSE_INVALID_PILLAR, str(error)[:120])
+        return
+    except OrchestratorNotAvailable as error:
+        await websocket.close(frames.CLOSE_ORCHESTRATOR_NOT_AVAILABLE, str(error)[:120])
+        return
+    except LiaisonNotAvailable as error:
+        await websocket.close(frames.CLOSE_LIAISON_NOT_AVAILABLE, str(error)[:120])
+        return
+    except InvalidToken as error:
+        await websocket.close(frames.CLOSE_INVALID_TOKEN, str(error))
+        return
+    socket = _Socket(websocket, edge, connection)
+    try:
+        await socket.run(last_event_id)
+    finally:
+        await sdk.disconnect_agent(connection.connection_id)
+
+
+def _origin_allowed(origin: str, allowed: list[str]) -> bool:
+    return "*" in allowed or origin in allowed
+
+
+class _Socket:
+    """One accepted, authenticated socket."""
+
+    def __init__(self, websocket: WebSocket, edge: EdgeState, connection: AgentConnection) -> None:
+        self._websocket = websocket
+        self._edge = edge
+        self._connection = connection
+        self._send_lock = asyncio.Lock()
+        self._attribution = attribution(connection.agent_type)
+        settings = edge.settings
+        self._tokens = float(settings.socket_burst)
+        self._refilled_at = time.monotonic()
+        self._strikes = 0
+
+    async def run(self, last_event_id: str | None) -> None:
+        connection = self._connection
+        if connection.new_token is not None:
+            await self._send_frame(
+                "session_created",
+                session_token=connection.new_token,
+                session_id=connection.session.session_id,
+                expires_at=connection.session.expires_at,
+            )
+        await self._restore()
+        if last_event_id is not None:
+            await self._resume(last_event_id)
+        writer = asyncio.create_task(self._write_events())
+        try:
+            await self._read_frames()
+        finally:
+            writer.cancel()
+            await asyncio.gather(writer, return_exceptions=True)
+
+    async def _restore(self) -> None:
+        snapshot = await self._edge.sdk.restore(self._connection.connection_id)
+        await self._send_frame(
+            "conversation_restored",
+            event_id=snapshot.event_id,
+            session_id=self._connection.session.session_id,
+            messages=snapshot.messages,
+            message_count=snapshot.message_count,
+            latest_event_id=snapshot.event_id,
+        )
+
+    async def _resume(self, last_event_id: str) -> None:
+        if not _EVENT_ID.match(last_event_id):
+            await self._send_error("invalid_frame", "last_event_id must look like 1700000000000-0.")
+            return
+        complete = await self._edge.sdk.resume(self._connection.connection_id, last_event_id)
+        if not complete:
+            await self._send_frame(
+                "gap",
+                last_event_id=last_event_id,
+                message="Some events after your last_event_id are gone; history restored.",
+            )
+            await self._restore()
+
+    async def _write_events(self) -> None:
+        sdk = self._edge.sdk
+        connection_id = self._connection.connection_id
+        while True:
+            event = await sdk.receive_agent_message(connection_id)
+            async with self._send_lock:
+                await self._websocket.send_text(event.frame())
+
+    async def _read_frames(self) -> None:
+        settings = self._edge.settings
+        while True:
+            try:
+                received = await self._websocket.receive()
+            except WebSocketDisconnect:
+                return
+            if received["type"] == "websocket.disconnect":
+                return
+            if not self._admit_frame():
+                self._strikes += 1
+                if self._strikes >= settings.socket_flood_strikes:
+                    await self._websocket.close(frames.CLOSE_FLOODING, "too many frames")
+                    return
+                await self._send_error(
+                    "rate_limited", "Too many frames; wait a moment before sending more."
+                )
+                continue
+            self._strikes = 0
+            text = received.get("text")
+            if text is None:
+                await self._send_error("invalid_frame", "Send text frames holding JSON.")
+                continue
+            try:
+                frame = frames.parse_client_frame(text)
+            except frames.FrameError as error:
+                await self._send_error(error.code, str(error))
+                continue
+            if isinstance(frame, frames.ChatMessageFrame):
+                await self._submit(frame)
+            elif isinstance(frame, frames.ResumeFrame):
+                await self._resume(frame.last_event_id)
+            else:
+                await self._send_frame("pong")
+
+    def _admit_frame(self) -> bool:
+        """A token bucket: a steady rate with room for bursts."""
+        settings = self._edge.settings
+        now = time.monotonic()
+        self._tokens = min(
+            float(settings.socket_burst),
+            self._tokens + (now - self._refilled_at) * settings.socket_frames_per_second,
+        )
+        self._refilled_at = now
+        if self._tokens < 1:
+            return False
+        self._tokens -= 1
+        return True
+
+    async def _submit(self, frame: frames.ChatMessageFrame) -> None:
+        try:
+            ack = await self._edge.sdk.send_agent_message(
+                self._connection.connection_id, frame.message, frame.client_message_id
+            )
+        except WorkflowUpdateFailedError as error:
+            cause = error.cause
+            if isinstance(cause, ApplicationError):
+                code, message = _snake(cause.type or "rejected"), cause.message
+            else:
+                code, message = "unavailable", "The message could not be admitted; send it again."
+            await self._send_error(code, message, client_message_id=frame.client_message_id)
+            return
+        except (RPCError, WorkflowUpdateRPCTimeoutOrCancelledError) as error:
+            logger.warning("submitting a message failed: %s", error)
+            await self._send_error(
+                "unavailable",
+                "The chat service is busy; send the message again.",
+                client_message_id=frame.client_message_id,
+            )
+            return
+        if ack.duplicate:
+            # Nothing new was published; answer the resend directly with the original ack.
+            await self._send_frame(
+                "message_accepted",
+                event_id=ack.event_id,
+                message_id=ack.message_id,
+                client_message_id=frame.client_message_id,
+                seq=ack.seq,
+                duplicate=True,
+            )
+
+    async def _send_error(self, code: str, message: str, **fields: object) -> None:
+        await self._send_frame("error", code=code, message=message, **fields)
+
+    async def _send_frame(self, type: str, **fields: object) -> None:
+        async with self._send_lock:
+            await self._websocket.send_text(
+                frames.server_frame(type, **{**self._attribution, **fields})
+            )
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()

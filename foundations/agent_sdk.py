@@ -1,0 +1,236 @@
+"""The Agentic Foundation's WebSocket SDK: connect to an agent, talk to it, hear its events.
+
+It is transport-free: the WebSocket route and the REST fallback both drive it, so a reply is
+the same whichever way it was asked for. A connection delivers each event of its conversation
+exactly once and in order: first what it missed (from its resume point), then live events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from dataclasses import dataclass, field
+
+from temporalio.client import Client, WithStartWorkflowOperation
+from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.service import RPCError, RPCStatusCode
+
+from activities.traffic_cop import TrafficCop
+from agents.catalog import AgentType, Pillar
+from agents.orchestrators import OrchestratorRegistry
+from foundations.communication import (
+    CommunicationFoundation,
+    Conversation,
+    Event,
+    LiveRelay,
+    Snapshot,
+    event_id_key,
+)
+from foundations.sessions import SessionGrant, SessionRecord
+from foundations.settings import Settings
+from workflows.chat_session import (
+    ChatSessionInput,
+    ChatSessionWorkflow,
+    SubmitMessageInput,
+    SubmitMessageResult,
+    session_search_attributes,
+    session_workflow_id,
+)
+
+
+class InvalidToken(Exception):
+    """The session token is forged, unknown, expired or its session has ended."""
+
+
+class InvalidPillar(ValueError):
+    """No such pillar."""
+
+
+class UnknownConnection(KeyError):
+    """The connection id is not (or no longer) connected here."""
+
+
+@dataclass
+class AgentConnection:
+    """One client's line to one conversation."""
+
+    connection_id: str
+    session: SessionRecord
+    agent_type: AgentType
+    # Set when this connection created the session: the token to hand to the client, once.
+    new_token: str | None
+    live: asyncio.Queue[Event]
+    # The last event delivered; live events at or before it are duplicates.
+    cursor: tuple[int, int] = (0, 0)
+    backlog: list[Event] = field(default_factory=list)
+
+    @property
+    def conversation(self) -> Conversation:
+        return Conversation(self.session.session_id, self.agent_type)
+
+
+class AgentWebSocketSDK:
+    """Connections to the guide and the liaisons, on top of the Communication Foundation."""
+
+    def __init__(
+        self,
+        *,
+        temporal: Client,
+        traffic_cop: TrafficCop,
+        communication: CommunicationFoundation,
+        relay: LiveRelay,
+        orchestrators: OrchestratorRegistry,
+        settings: Settings,
+    ) -> None:
+        self._temporal = temporal
+        self._traffic_cop = traffic_cop
+        self._communication = communication
+        self._relay = relay
+        self._orchestrators = orchestrators
+        self._settings = settings
+        self._connections: dict[str, AgentConnection] = {}
+
+    async def connect_guide_agent(self, session_token: str | None) -> AgentConnection:
+        return await self._connect(AgentType.GUIDE, session_token)
+
+    async def connect_liaison_agent(
+        self, pillar: str, session_token: str | None
+    ) -> AgentConnection:
+        """Raises InvalidPillar, OrchestratorNotAvailable or LiaisonNotAvailable before the token is looked at."""
+        try:
+            known = Pillar(pillar)
+        except ValueError:
+            raise InvalidPillar(
+                f"unknown pillar {pillar!r}; choose one of {', '.join(p.value for p in Pillar)}"
+            ) from None
+        return await self._connect(self._orchestrators.liaison(known), session_token)
+
+    async def _connect(self, agent_type: AgentType, session_token: str | None) -> AgentConnection:
+        opened = await self._traffic_cop.open_session(session_token)
+        if opened is None:
+            raise InvalidToken("the session token is invalid or has expired")
+        if isinstance(opened, SessionGrant):
+            session, new_token = opened.record, opened.token
+        else:
+            session, new_token = opened, None
+        connection = AgentConnection(
+            connection_id=secrets.token_hex(8),
+            session=session,
+            agent_type=agent_type,
+            new_token=new_token,
+            live=asyncio.Queue(),
+        )
+        # Subscribe before reading anything, so no event falls between reading and listening.
+        connection.live = await self._relay.subscribe(connection.conversation)
+        self._connections[connection.connection_id] = connection
+        await self._traffic_cop.link_connection(
+            session.session_id, connection.connection_id, agent_type
+        )
+        return connection
+
+    async def restore(self, connection_id: str) -> Snapshot:
+        """The conversation's history; events after it are delivered next."""
+        connection = self._connection(connection_id)
+        snapshot = await self._communication.snapshot(
+            connection.conversation, self._settings.restore_messages
+        )
+        await self.resume(connection_id, snapshot.event_id)
+        return snapshot
+
+    async def resume(self, connection_id: str, last_event_id: str) -> bool:
+        """Queue every event after `last_event_id` for delivery; False if some were trimmed away."""
+        connection = self._connection(connection_id)
+        replay = await self._communication.events_after(connection.conversation, last_event_id)
+        connection.cursor = event_id_key(last_event_id)
+        connection.backlog = list(replay.events)
+        # Wake a receiver blocked on live events; the "0-0" event itself is never delivered.
+        connection.live.put_nowait(Event("0-0", "{}"))
+        return not replay.gap
+
+    async def send_agent_message(
+        self, connection_id: str, message: str, client_message_id: str | None = None
+    ) -> SubmitMessageResult:
+        """Submit a user message to the session's workflow, starting it if needed.
+
+        Raises temporalio's WorkflowUpdateFailedError when the message is refused.
+        """
+        connection = self._connection(connection_id)
+        session = connection.session
+        settings = self._settings
+        start = WithStartWorkflowOperation(
+            ChatSessionWorkflow.run,
+            ChatSessionInput(
+                session_id=session.session_id,
+                user_id=session.user_id,
+                max_message_chars=settings.max_message_chars,
+                idle_timeout_seconds=settings.idle_timeout_seconds,
+                max_turns_per_run=settings.max_turns_per_run,
+            ),
+            id=session_workflow_id(session.session_id),
+            task_queue=settings.task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            search_attributes=session_search_attributes(session.session_id, session.user_id),
+        )
+        update_id = (
+            f"message-{connection.agent_type.value}-{client_message_id}"
+            if client_message_id
+            else None
+        )
+        return await self._temporal.execute_update_with_start_workflow(
+            ChatSessionWorkflow.submit_message,
+            SubmitMessageInput(connection.agent_type, message, client_message_id),
+            start_workflow_operation=start,
+            id=update_id,
+        )
+
+    async def receive_agent_message(self, connection_id: str) -> Event:
+        """The next event of the conversation for this connection, each exactly once."""
+        connection = self._connection(connection_id)
+        while True:
+            if connection.backlog:
+                event = connection.backlog.pop(0)
+            else:
+                event = await connection.live.get()
+            key = event_id_key(event.event_id)
+            if key <= connection.cursor:
+                continue
+            connection.cursor = key
+            return event
+
+    async def disconnect_agent(self, connection_id: str) -> None:
+        connection = self._connections.pop(connection_id, None)
+        if connection is None:
+            return
+        await self._relay.unsubscribe(connection.conversation, connection.live)
+        await self._traffic_cop.unlink_connection(
+            connection.session.session_id, connection.connection_id
+        )
+
+    async def session(self, session_token: str) -> SessionRecord:
+        """The usable session a token opens; raises InvalidToken."""
+        opened = await self._traffic_cop.open_session(session_token)
+        if not isinstance(opened, SessionRecord):
+            raise InvalidToken("the session token is invalid or has expired")
+        return opened
+
+    async def history(self, session_id: str, agent_type: AgentType, limit: int) -> Snapshot:
+        return await self._communication.snapshot(Conversation(session_id, agent_type), limit)
+
+    async def close_session(self, session_id: str) -> None:
+        """End the session: its token stops working, its workflow finishes accepted turns and completes."""
+        await self._traffic_cop.close_session(session_id)
+        handle = self._temporal.get_workflow_handle_for(
+            ChatSessionWorkflow.run, session_workflow_id(session_id)
+        )
+        try:
+            await handle.signal(ChatSessionWorkflow.close_session)
+        except RPCError as error:
+            if error.status is not RPCStatusCode.NOT_FOUND:
+                raise
+            # No run in progress: the session is closed in the store, which is enough.
+
+    def _connection(self, connection_id: str) -> AgentConnection:
+        try:
+            return self._connections[connection_id]
+        except KeyError:
+            raise UnknownConnection(connection_id) from None

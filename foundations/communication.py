@@ -1,0 +1,331 @@
+"""The Communication Foundation: it alone owns real-time communication state in Redis.
+
+For each conversation (one session talking to one agent type) it keeps
+- an event stream (`XADD`), from which any API process replays what a socket missed;
+- a live channel (`PUBLISH`), through which every API process relays new events at once;
+- the message history, appended together with its event so neither can exist without the other;
+and for each session the registry of linked WebSocket connections.
+Nothing else in the platform touches these keys.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import redis.asyncio as redis
+
+from agents.catalog import AgentType
+
+logger = logging.getLogger(__name__)
+
+# Appends one event to the stream and relays it live, atomically.
+_PUBLISH = """
+local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'f', ARGV[2])
+redis.call('PUBLISH', KEYS[2], id .. '|' .. ARGV[2])
+return id
+"""
+
+# Appends a message to the history and publishes its event, once per message id.
+# ARGV[2] (event body) and ARGV[4] (history entry) are JSON objects without their closing
+# brace: the script closes them with the conversation's next sequence number, assigned here so
+# that a retried write neither skips nor repeats a number.
+# Returns "event_id|seq|owner" of the first write of this message id.
+_RECORD = """
+local existing = redis.call('HGET', KEYS[3], ARGV[3])
+if existing then return existing end
+local seq = redis.call('HINCRBY', KEYS[3], '#seq', 1)
+local body = ARGV[2] .. ',"seq":' .. seq .. '}'
+local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'f', body)
+redis.call('PUBLISH', KEYS[2], id .. '|' .. body)
+local recorded = id .. '|' .. seq .. '|' .. ARGV[7]
+redis.call('HSET', KEYS[3], ARGV[3], recorded)
+redis.call('RPUSH', KEYS[4], ARGV[4] .. ',"seq":' .. seq .. ',"event_id":"' .. id .. '"}')
+redis.call('LTRIM', KEYS[4], -tonumber(ARGV[5]), -1)
+redis.call('EXPIRE', KEYS[3], ARGV[6])
+redis.call('EXPIRE', KEYS[4], ARGV[6])
+redis.call('EXPIRE', KEYS[1], ARGV[6])
+return recorded
+"""
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """One session talking to one agent type."""
+
+    session_id: str
+    agent_type: AgentType
+
+    @property
+    def _prefix(self) -> str:
+        return f"chat:{self.session_id}:{self.agent_type.value}"
+
+    @property
+    def stream_key(self) -> str:
+        return f"{self._prefix}:events"
+
+    @property
+    def channel(self) -> str:
+        return f"{self._prefix}:live"
+
+    @property
+    def history_key(self) -> str:
+        return f"{self._prefix}:history"
+
+    @property
+    def recorded_key(self) -> str:
+        return f"{self._prefix}:recorded"
+
+
+def event_id_key(event_id: str) -> tuple[int, int]:
+    """Stream ids order as (milliseconds, sequence)."""
+    milliseconds, _, sequence = event_id.partition("-")
+    return int(milliseconds), int(sequence or 0)
+
+
+@dataclass(frozen=True)
+class Event:
+    """A server frame as stored: its stream id and its JSON body without the id."""
+
+    event_id: str
+    body: str
+
+    def frame(self) -> str:
+        # The body is a JSON object; splicing the id in avoids a parse on the hot path.
+        return f'{{"event_id":"{self.event_id}",{self.body[1:]}'
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """Where a message landed: its event, its sequence number, who wrote it first."""
+
+    event_id: str
+    seq: int
+    owner: str
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A conversation's recorded messages, complete up to `event_id` ("0-0": none yet)."""
+
+    messages: list[dict[str, Any]]
+    message_count: int
+    event_id: str
+
+
+@dataclass(frozen=True)
+class Replay:
+    """What a socket missed since an event id."""
+
+    events: list[Event]
+    # True when the stream was trimmed past the requested id: some events are gone.
+    gap: bool
+
+
+class CommunicationFoundation:
+    """Event streams, live relay, message history and connection registry, over Redis."""
+
+    def __init__(
+        self,
+        client: redis.Redis,
+        *,
+        stream_max_events: int,
+        history_max_messages: int,
+        retention_seconds: int,
+    ) -> None:
+        self._redis = client
+        self._stream_max_events = stream_max_events
+        self._history_max_messages = history_max_messages
+        self._retention_seconds = retention_seconds
+        self._publish = client.register_script(_PUBLISH)
+        self._record = client.register_script(_RECORD)
+
+    # --- writing -------------------------------------------------------------------------
+
+    async def publish(self, conversation: Conversation, body: dict[str, Any]) -> str:
+        """Append an event to the conversation and relay it live; returns its event id."""
+        event_id = await self._publish(
+            keys=[conversation.stream_key, conversation.channel],
+            args=[self._stream_max_events, _dumps(body)],
+        )
+        return text(event_id)
+
+    async def record(
+        self,
+        conversation: Conversation,
+        message_id: str,
+        message: dict[str, Any],
+        body: dict[str, Any],
+        owner: str = "",
+    ) -> Recorded:
+        """Append a message to the history and publish its event, once per message id.
+
+        Both `message` and `body` get the message's sequence number as `seq`, and `message`
+        its event id as `event_id`: the history is complete up to that event. A second call
+        with the same message id changes nothing and returns what the first one recorded.
+        """
+        recorded = await self._record(
+            keys=[
+                conversation.stream_key,
+                conversation.channel,
+                conversation.recorded_key,
+                conversation.history_key,
+            ],
+            args=[
+                self._stream_max_events,
+                _dumps(body)[:-1],
+                message_id,
+                _dumps(message)[:-1],
+                self._history_max_messages,
+                self._retention_seconds,
+                owner,
+            ],
+        )
+        event_id, seq, first_owner = text(recorded).split("|", 2)
+        return Recorded(event_id=event_id, seq=int(seq), owner=first_owner)
+
+    # --- reading -------------------------------------------------------------------------
+
+    async def history(self, conversation: Conversation, limit: int) -> list[dict[str, Any]]:
+        """The last `limit` messages of the conversation, oldest first."""
+        raw = await self._redis.lrange(conversation.history_key, -limit, -1)
+        return [json.loads(item) for item in raw]
+
+    async def snapshot(self, conversation: Conversation, limit: int) -> Snapshot:
+        """The last `limit` messages, how many there are, and the event they are complete to."""
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.lrange(conversation.history_key, -limit, -1)
+            pipe.llen(conversation.history_key)
+            raw, count = await pipe.execute()
+        messages = [json.loads(item) for item in raw]
+        return Snapshot(messages, int(count), messages[-1]["event_id"] if messages else "0-0")
+
+    async def events_after(self, conversation: Conversation, event_id: str) -> Replay:
+        """Every event after `event_id`, and whether some were trimmed away before it."""
+        entries = await self._redis.xrange(conversation.stream_key, min=f"({event_id}", max="+")
+        events = [
+            Event(text(entry_id), text(fields[b"f"]))
+            for entry_id, fields in entries or []
+            if entry_id is not None and fields is not None
+        ]
+        return Replay(events, await self._trimmed_past(conversation, event_id))
+
+    async def _trimmed_past(self, conversation: Conversation, event_id: str) -> bool:
+        try:
+            info = await self._redis.xinfo_stream(conversation.stream_key)
+        except redis.ResponseError:
+            return False  # no stream yet: nothing was ever trimmed
+        deleted = text(info.get("max-deleted-entry-id", "0-0"))
+        return event_id_key(deleted) > event_id_key(event_id)
+
+    # --- connection registry -------------------------------------------------------------
+
+    def _connections_key(self, session_id: str) -> str:
+        return f"chat:{session_id}:connections"
+
+    async def link_connection(
+        self, session_id: str, connection_id: str, info: dict[str, Any]
+    ) -> None:
+        key = self._connections_key(session_id)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.hset(key, connection_id, _dumps(info))
+            pipe.expire(key, self._retention_seconds)
+            await pipe.execute()
+
+    async def unlink_connection(self, session_id: str, connection_id: str) -> None:
+        await self._redis.hdel(self._connections_key(session_id), connection_id)
+
+    async def connections(self, session_id: str) -> dict[str, dict[str, Any]]:
+        raw = await self._redis.hgetall(self._connections_key(session_id))
+        return {text(key): json.loads(value) for key, value in raw.items()}
+
+
+class LiveRelay:
+    """One Redis subscription per API process, fanned out to the local sockets.
+
+    Every socket of a conversation on this process gets its own queue; the relay subscribes
+    to a conversation's channel while at least one socket listens to it.
+    """
+
+    def __init__(self, client: redis.Redis) -> None:
+        self._pubsub = client.pubsub()
+        self._listeners: dict[str, set[asyncio.Queue[Event]]] = {}
+        self._confirmed: dict[str, asyncio.Event] = {}
+        self._task: asyncio.Task[None] | None = None
+        self._control_channel = "chat:relay-control"
+
+    async def start(self) -> None:
+        await self._pubsub.subscribe(self._control_channel)
+        self._task = asyncio.create_task(self._run(), name="live-relay")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        await self._pubsub.aclose()  # type: ignore[no-untyped-call]
+
+    async def subscribe(self, conversation: Conversation) -> asyncio.Queue[Event]:
+        """A queue of the conversation's live events, from the moment this returns."""
+        queue: asyncio.Queue[Event] = asyncio.Queue()
+        channel = conversation.channel
+        listeners = self._listeners.setdefault(channel, set())
+        listeners.add(queue)
+        if len(listeners) == 1:
+            confirmed = self._confirmed[channel] = asyncio.Event()
+            await self._pubsub.subscribe(channel)
+            await confirmed.wait()
+        else:
+            await self._confirmed[channel].wait()
+        return queue
+
+    async def unsubscribe(self, conversation: Conversation, queue: asyncio.Queue[Event]) -> None:
+        channel = conversation.channel
+        listeners = self._listeners.get(channel)
+        if listeners is None:
+            return
+        listeners.discard(queue)
+        if not listeners:
+            del self._listeners[channel]
+            self._confirmed.pop(channel, None)
+            await self._pubsub.unsubscribe(channel)
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                message = await self._pubsub.get_message(timeout=None)
+            except (redis.ConnectionError, OSError):
+                logger.warning("live relay lost its Redis connection; resubscribing")
+                await asyncio.sleep(0.5)
+                continue
+            if message is None:
+                continue
+            channel = text(message["channel"])
+            if message["type"] == "subscribe":
+                confirmed = self._confirmed.get(channel)
+                if confirmed is not None:
+                    confirmed.set()
+                continue
+            if message["type"] != "message":
+                continue
+            event_id, _, body = text(message["data"]).partition("|")
+            event = Event(event_id, body)
+            for queue in self._listeners.get(channel, ()):
+                queue.put_nowait(event)
+
+
+def attribution(agent_type: AgentType) -> dict[str, str | None]:
+    """The `agent_type` and `pillar` fields every server frame carries."""
+    pillar = agent_type.pillar
+    return {"agent_type": agent_type.value, "pillar": pillar.value if pillar else None}
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def text(value: bytes | str) -> str:
+    """Redis replies as str, whether the client decodes them or not."""
+    return value.decode() if isinstance(value, bytes) else value

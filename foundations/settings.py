@@ -1,0 +1,69 @@
+"""The one place configuration is read. Every value can be set by an environment variable."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Platform settings; environment variables use the field name in upper case."""
+
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+
+    temporal_address: str = "localhost:7233"
+    temporal_namespace: str = "default"
+    task_queue: str = "chat-sessions"
+    redis_url: str = "redis://localhost:6379/0"
+
+    # The edge
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    websocket_enabled: bool = True
+    allowed_origins: list[str] = Field(
+        default_factory=lambda: [
+            "http://localhost:8000",
+            "http://127.0.0.1:8000",
+            "http://localhost:5173",
+        ]
+    )
+    # Frames larger than this close the socket with 1009.
+    max_frame_bytes: int = 64 * 1024
+    # Client frames per second a socket may send before it is told to slow down ...
+    socket_frames_per_second: float = 20.0
+    socket_burst: int = 40
+    # ... and how many refusals in a row before it is closed with 1008.
+    socket_flood_strikes: int = 20
+
+    # Sessions and messages
+    session_ttl_seconds: int = 7 * 24 * 3600
+    max_message_chars: int = 8000
+    context_window_messages: int = 100
+    restore_messages: int = 200
+    history_max_messages: int = 10_000
+    stream_max_events: int = 2_000
+    idle_timeout_seconds: float = 30 * 60
+    max_turns_per_run: int = 500
+    # Traffic Cop admission limits, per minute.
+    session_messages_per_minute: int = 60
+    user_messages_per_minute: int = 120
+    blocked_terms: list[str] = Field(default_factory=list)
+
+    # Agents
+    reply_provider: Literal["builtin", "openai"] = "builtin"
+    openai_base_url: str = "http://localhost:11434/v1"
+    openai_api_key: str = ""
+    openai_model: str = "gpt-4o-mini"
+
+    @property
+    def idle_timeout(self) -> timedelta:
+        return timedelta(seconds=self.idle_timeout_seconds)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

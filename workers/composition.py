@@ -1,0 +1,117 @@
+"""The composition root: settings -> clients -> activity instances -> Worker."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import redis.asyncio as redis
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.agent_replies import AgentReplies
+from activities.conductor import Conductor
+from activities.post_office import PostOffice
+from activities.traffic_cop import ContentPolicy, RateLimits, TrafficCop
+from agents.builtin import BuiltInResponder
+from agents.orchestrators import OrchestratorRegistry, default_registry
+from agents.replies import ReplyProvider
+from foundations.communication import CommunicationFoundation
+from foundations.gateway import PlatformGateway
+from foundations.sessions import SessionStore
+from foundations.settings import Settings
+from workflows.chat_session import ChatSessionWorkflow
+
+
+def communication_foundation(client: redis.Redis, settings: Settings) -> CommunicationFoundation:
+    return CommunicationFoundation(
+        client,
+        stream_max_events=settings.stream_max_events,
+        history_max_messages=settings.history_max_messages,
+        retention_seconds=settings.session_ttl_seconds,
+    )
+
+
+def reply_provider(settings: Settings) -> ReplyProvider:
+    if settings.reply_provider == "builtin":
+        return BuiltInResponder()
+    raise ValueError(f"reply provider {settings.reply_provider!r} is not available yet")
+
+
+def platform_gateway(
+    client: redis.Redis,
+    settings: Settings,
+    orchestrators: OrchestratorRegistry,
+    provider: ReplyProvider,
+) -> PlatformGateway:
+    """Every abstraction the platform offers, for the gateway to hand out by realm."""
+    communication = communication_foundation(client, settings)
+    return PlatformGateway(
+        {
+            "session": SessionStore(client, settings.session_ttl_seconds),
+            "cache": client,
+            "state": client,
+            "policy": ContentPolicy(tuple(settings.blocked_terms)),
+            "llm": provider,
+            "orchestrators": orchestrators,
+            "communication_foundation": communication,
+            # Raw communication infrastructure exists, but only the experience realm gets it.
+            "websocket": communication,
+            "messaging": communication,
+            "event_bus": communication,
+        }
+    )
+
+
+def activities(
+    client: redis.Redis,
+    settings: Settings,
+    provider: ReplyProvider | None = None,
+    orchestrators: OrchestratorRegistry | None = None,
+) -> Sequence[Any]:
+    """The bound activity methods, each role given only what its realm may use."""
+    provider = provider or reply_provider(settings)
+    gateway = platform_gateway(client, settings, orchestrators or default_registry(), provider)
+    cop = gateway.grant(TrafficCop.REALM, TrafficCop.USES)
+    traffic_cop = TrafficCop(
+        sessions=cop["session"],
+        cache=cop["cache"],
+        policy=cop["policy"],
+        limits=RateLimits(settings.session_messages_per_minute, settings.user_messages_per_minute),
+        communication=cop["communication_foundation"],
+    )
+    conductor = Conductor(gateway.grant(Conductor.REALM, Conductor.USES)["orchestrators"])
+    post_office = PostOffice(
+        gateway.grant(PostOffice.REALM, PostOffice.USES)["communication_foundation"]
+    )
+    replies_grant = gateway.grant(AgentReplies.REALM, AgentReplies.USES)
+    agent_replies = AgentReplies(
+        replies_grant["llm"],
+        replies_grant["communication_foundation"],
+        settings.context_window_messages,
+    )
+    return [
+        traffic_cop.admit_message,
+        conductor.route,
+        post_office.record_user_message,
+        post_office.record_reply,
+        post_office.report_turn_failure,
+        agent_replies.generate_reply,
+    ]
+
+
+def chat_worker(
+    client: Client,
+    redis_client: redis.Redis,
+    settings: Settings,
+    *,
+    task_queue: str | None = None,
+    provider: ReplyProvider | None = None,
+) -> Worker:
+    return Worker(
+        client,
+        task_queue=task_queue or settings.task_queue,
+        workflows=[ChatSessionWorkflow],
+        activities=activities(redis_client, settings, provider),
+        max_concurrent_activities=200,
+    )

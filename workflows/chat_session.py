@@ -1,0 +1,429 @@
+"""One durable workflow per chat session: admits messages, runs turns in order, keeps state small.
+
+Messages enter through the `submit_message` update, which returns as soon as the message is
+admitted and recorded; the turn (route -> reply -> record) runs afterwards in the conversation's
+own task, so turns of one conversation run strictly in order while conversations run side by side.
+Message texts live in Redis, not in workflow state: continue-as-new carries only counters,
+pending turns and recent dedupe ids.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import (
+    RetryPolicy,
+    SearchAttributeKey,
+    SearchAttributePair,
+    TypedSearchAttributes,
+)
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.agent_replies import AgentReplies, GenerateReplyInput
+    from activities.conductor import Conductor, RouteInput
+    from activities.post_office import (
+        PostOffice,
+        RecordReplyInput,
+        RecordUserMessageInput,
+        TurnFailedInput,
+    )
+    from activities.traffic_cop import AdmitInput, TrafficCop
+    from agents.catalog import AgentType
+
+# Local activities: short Redis round trips, run inside the workflow task.
+LOCAL_STEP_TIMEOUT = timedelta(seconds=5)
+# Admission runs while the sender waits for its ack: fail fast and let the client resend.
+ADMISSION_RETRY = RetryPolicy(maximum_attempts=3, initial_interval=timedelta(milliseconds=100))
+# Steps of an accepted turn ride out a Redis restart before the turn is given up.
+TURN_STEP_RETRY = RetryPolicy(
+    initial_interval=timedelta(milliseconds=200),
+    maximum_interval=timedelta(seconds=5),
+    maximum_attempts=20,
+)
+# The agent reply: a regular activity, so that updates are not held back while it runs.
+REPLY_TIMEOUT = timedelta(minutes=5)
+REPLY_HEARTBEAT_TIMEOUT = timedelta(seconds=30)
+REPLY_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    maximum_interval=timedelta(seconds=30),
+    maximum_attempts=5,
+    non_retryable_error_types=["ReplyRejected"],
+)
+# Client message ids remembered in workflow state for instant duplicate acks.
+RECENT_CLIENT_IDS = 500
+
+SESSION_ID_ATTRIBUTE = SearchAttributeKey.for_keyword("ChatSessionId")
+USER_ID_ATTRIBUTE = SearchAttributeKey.for_keyword("ChatUserId")
+AGENT_TYPES_ATTRIBUTE = SearchAttributeKey.for_keyword_list("ChatAgentTypes")
+# Derives message ids from client message ids, so one client message has one id forever.
+_MESSAGE_NAMESPACE = uuid.UUID("6f1d1c52-2a55-4d47-9a39-5b0f3c1e8a11")
+
+
+def session_workflow_id(session_id: str) -> str:
+    return f"chat-session-{session_id}"
+
+
+def session_search_attributes(session_id: str, user_id: str) -> TypedSearchAttributes:
+    return TypedSearchAttributes(
+        [
+            SearchAttributePair(SESSION_ID_ATTRIBUTE, session_id),
+            SearchAttributePair(USER_ID_ATTRIBUTE, user_id),
+        ]
+    )
+
+
+@dataclass
+class Turn:
+    """A user message waiting for its reply."""
+
+    message_id: str
+    seq: int
+    message: str
+
+
+@dataclass
+class ConversationState:
+    turns_completed: int = 0
+    pending: list[Turn] = field(default_factory=list)
+    last_activity: str = ""
+
+
+@dataclass
+class SubmitMessageInput:
+    agent_type: AgentType
+    message: str
+    client_message_id: str | None = None
+
+
+@dataclass
+class SubmitMessageResult:
+    message_id: str
+    # The message's position in its conversation, from 1.
+    seq: int
+    event_id: str
+    duplicate: bool = False
+
+
+@dataclass
+class ChatSessionInput:
+    session_id: str
+    user_id: str
+    max_message_chars: int = 8000
+    idle_timeout_seconds: float = 30 * 60
+    max_turns_per_run: int = 500
+    # Carried over continue-as-new.
+    conversations: dict[AgentType, ConversationState] = field(default_factory=dict)
+    recent_acks: dict[str, SubmitMessageResult] = field(default_factory=dict)
+
+
+@dataclass
+class ConversationStatus:
+    agent_type: AgentType
+    turns_completed: int
+    pending_turns: int
+    last_activity: str
+
+
+@dataclass
+class SessionStatus:
+    session_id: str
+    user_id: str
+    closed: bool
+    turns_this_run: int
+    conversations: list[ConversationStatus]
+
+
+@workflow.defn
+class ChatSessionWorkflow:
+    """A user's chat session with the guide and the pillar liaisons."""
+
+    @workflow.init
+    def __init__(self, input: ChatSessionInput) -> None:
+        self._input = input
+        self._conversations: dict[AgentType, ConversationState] = dict(input.conversations)
+        self._recent_acks: dict[str, SubmitMessageResult] = dict(input.recent_acks)
+        self._locks: dict[AgentType, asyncio.Lock] = {}
+        self._running: dict[AgentType, asyncio.Task[None]] = {}
+        self._closed = False
+        self._draining = False
+        self._turns_this_run = 0
+        self._last_message_at = workflow.now()
+        self._failure: BaseException | None = None
+
+    @workflow.run
+    async def run(self, input: ChatSessionInput) -> None:
+        workflow.upsert_memo({"session_id": input.session_id, "user_id": input.user_id})
+        for agent_type, conversation in self._conversations.items():
+            if conversation.pending:
+                self._start_turns(agent_type)
+        self._show_details()
+        idle_timeout = timedelta(seconds=input.idle_timeout_seconds)
+        wait = idle_timeout
+        # One timer per idle period, not one per message: a message only moves the deadline.
+        while True:
+            try:
+                await workflow.wait_condition(
+                    lambda: (
+                        self._closed or self._failure is not None or self._should_continue_as_new()
+                    ),
+                    timeout=wait,
+                    timeout_summary="idle",
+                )
+            except TimeoutError:
+                idle_for = workflow.now() - self._last_message_at
+                if idle_for >= idle_timeout and not self._running:
+                    workflow.logger.info("session idle; completing")
+                    break
+                # Still replying after the idle deadline: look again one idle period later.
+                wait = idle_timeout - idle_for if idle_for < idle_timeout else idle_timeout
+                continue
+            if self._failure is not None:
+                raise self._failure
+            if self._closed:
+                break
+            await self._continue_as_new()
+        await workflow.wait_condition(
+            lambda: not self._running and workflow.all_handlers_finished()
+        )
+
+    @workflow.update
+    async def submit_message(self, input: SubmitMessageInput) -> SubmitMessageResult:
+        """Admit and record a user message; its reply streams to the conversation's sockets."""
+        dedupe_key = f"{input.agent_type.value}:{input.client_message_id}"
+        lock = self._locks.setdefault(input.agent_type, asyncio.Lock())
+        async with lock:
+            if input.client_message_id and dedupe_key in self._recent_acks:
+                original = self._recent_acks[dedupe_key]
+                return SubmitMessageResult(
+                    original.message_id, original.seq, original.event_id, duplicate=True
+                )
+            admission = await workflow.execute_local_activity_method(
+                TrafficCop.admit_message,
+                AdmitInput(
+                    self._input.session_id, self._input.user_id, input.agent_type, input.message
+                ),
+                start_to_close_timeout=LOCAL_STEP_TIMEOUT,
+                retry_policy=ADMISSION_RETRY,
+            )
+            if not admission.admitted:
+                raise ApplicationError(admission.reason, type=admission.code)
+            message_id = self._message_id(input)
+            now = workflow.now().isoformat()
+            recorded = await workflow.execute_local_activity_method(
+                PostOffice.record_user_message,
+                RecordUserMessageInput(
+                    session_id=self._input.session_id,
+                    agent_type=input.agent_type,
+                    message_id=message_id,
+                    content=input.message,
+                    timestamp=now,
+                    client_message_id=input.client_message_id,
+                    owner=f"{workflow.info().run_id}:{workflow.current_update_info().id}",  # type: ignore[union-attr]
+                ),
+                start_to_close_timeout=LOCAL_STEP_TIMEOUT,
+                retry_policy=ADMISSION_RETRY,
+            )
+            result = SubmitMessageResult(
+                message_id, recorded.seq, recorded.event_id, duplicate=not recorded.first_time
+            )
+            if input.client_message_id:
+                self._remember(dedupe_key, result)
+            if result.duplicate:
+                return result
+            conversation = self._conversation(input.agent_type)
+            conversation.pending.append(Turn(message_id, recorded.seq, input.message))
+            conversation.last_activity = now
+            self._last_message_at = workflow.now()
+            self._start_turns(input.agent_type)
+            return result
+
+    @submit_message.validator
+    def validate_submit_message(self, input: SubmitMessageInput) -> None:
+        """Reject, before anything is written to history, what can never be accepted."""
+        if self._closed:
+            raise ApplicationError("This chat session is closed.", type="SessionClosed")
+        if not isinstance(input.agent_type, AgentType):
+            raise ApplicationError(f"Unknown agent type {input.agent_type!r}.", type="UnknownAgent")
+        if not input.message.strip():
+            raise ApplicationError("The message is empty.", type="EmptyMessage")
+        if len(input.message) > self._input.max_message_chars:
+            raise ApplicationError(
+                f"The message has {len(input.message)} characters; "
+                f"the limit is {self._input.max_message_chars}.",
+                type="MessageTooLong",
+            )
+
+    @workflow.query
+    def get_status(self) -> SessionStatus:
+        """Conversations, turn counts and last activity of this session."""
+        return SessionStatus(
+            session_id=self._input.session_id,
+            user_id=self._input.user_id,
+            closed=self._closed,
+            turns_this_run=self._turns_this_run,
+            conversations=[
+                ConversationStatus(
+                    agent_type,
+                    conversation.turns_completed,
+                    len(conversation.pending),
+                    conversation.last_activity,
+                )
+                for agent_type, conversation in self._conversations.items()
+            ],
+        )
+
+    @workflow.signal
+    def close_session(self) -> None:
+        """Refuse new messages, finish the turns already accepted, then complete."""
+        self._closed = True
+
+    # --- turns ---------------------------------------------------------------------------
+
+    def _start_turns(self, agent_type: AgentType) -> None:
+        if agent_type in self._running or self._draining:
+            return
+        self._running[agent_type] = asyncio.create_task(self._run_turns(agent_type))
+
+    async def _run_turns(self, agent_type: AgentType) -> None:
+        conversation = self._conversations[agent_type]
+        try:
+            while conversation.pending and not self._draining:
+                await self._run_turn(agent_type, conversation.pending[0])
+                conversation.pending.pop(0)
+                conversation.turns_completed += 1
+                conversation.last_activity = workflow.now().isoformat()
+                self._turns_this_run += 1
+        except BaseException as failure:  # surfaced by the main loop, which fails the task
+            self._failure = failure
+        finally:
+            del self._running[agent_type]
+            self._show_details()
+
+    async def _run_turn(self, conversation: AgentType, turn: Turn) -> None:
+        """Route, reply, record. A failed step ends this turn with an error, not the session."""
+        session_id = self._input.session_id
+        self._show_details()
+        try:
+            decision = await workflow.execute_local_activity_method(
+                Conductor.route,
+                RouteInput(session_id, conversation, turn.message),
+                start_to_close_timeout=LOCAL_STEP_TIMEOUT,
+                retry_policy=TURN_STEP_RETRY,
+            )
+            reply = await workflow.execute_activity_method(
+                AgentReplies.generate_reply,
+                GenerateReplyInput(
+                    session_id=session_id,
+                    conversation=conversation,
+                    agent_type=decision.agent_type,
+                    message_id=f"r-{turn.message_id}",
+                    in_reply_to=turn.message_id,
+                    in_reply_to_seq=turn.seq,
+                    message=turn.message,
+                ),
+                start_to_close_timeout=REPLY_TIMEOUT,
+                heartbeat_timeout=REPLY_HEARTBEAT_TIMEOUT,
+                retry_policy=REPLY_RETRY,
+            )
+            await workflow.execute_local_activity_method(
+                PostOffice.record_reply,
+                RecordReplyInput(
+                    session_id=session_id,
+                    agent_type=conversation,
+                    message_id=reply.message_id,
+                    in_reply_to=turn.message_id,
+                    content=reply.content,
+                    timestamp=workflow.now().isoformat(),
+                    author=decision.agent_type,
+                ),
+                start_to_close_timeout=LOCAL_STEP_TIMEOUT,
+                retry_policy=TURN_STEP_RETRY,
+            )
+        except ActivityError as error:
+            workflow.logger.warning("turn for %s failed: %s", turn.message_id, error.cause)
+            await self._report_turn_failure(conversation, turn, error.cause)
+
+    async def _report_turn_failure(
+        self, conversation: AgentType, turn: Turn, cause: BaseException | None
+    ) -> None:
+        try:
+            await workflow.execute_local_activity_method(
+                PostOffice.report_turn_failure,
+                TurnFailedInput(
+                    session_id=self._input.session_id,
+                    agent_type=conversation,
+                    in_reply_to=turn.message_id,
+                    code="reply_failed",
+                    message=_user_facing(cause),
+                ),
+                start_to_close_timeout=LOCAL_STEP_TIMEOUT,
+                retry_policy=TURN_STEP_RETRY,
+            )
+        except ActivityError as error:
+            # The notice is lost, the session is not: the user's message stays recorded.
+            workflow.logger.error("could not report failed turn %s: %s", turn.message_id, error)
+
+    # --- state ---------------------------------------------------------------------------
+
+    def _conversation(self, agent_type: AgentType) -> ConversationState:
+        if agent_type not in self._conversations:
+            self._conversations[agent_type] = ConversationState()
+            workflow.upsert_search_attributes(
+                [AGENT_TYPES_ATTRIBUTE.value_set([a.value for a in self._conversations])]
+            )
+        return self._conversations[agent_type]
+
+    def _message_id(self, input: SubmitMessageInput) -> str:
+        if input.client_message_id:
+            name = f"{self._input.session_id}/{input.agent_type.value}/{input.client_message_id}"
+            return "m-" + uuid.uuid5(_MESSAGE_NAMESPACE, name).hex
+        return "m-" + workflow.uuid4().hex
+
+    def _remember(self, dedupe_key: str, result: SubmitMessageResult) -> None:
+        self._recent_acks[dedupe_key] = result
+        while len(self._recent_acks) > RECENT_CLIENT_IDS:
+            del self._recent_acks[next(iter(self._recent_acks))]
+
+    def _should_continue_as_new(self) -> bool:
+        return (
+            self._turns_this_run >= self._input.max_turns_per_run
+            or workflow.info().is_continue_as_new_suggested()
+        )
+
+    async def _continue_as_new(self) -> None:
+        # Running turns finish their current step; pending turns travel to the next run.
+        self._draining = True
+        await workflow.wait_condition(
+            lambda: not self._running and workflow.all_handlers_finished()
+        )
+        workflow.logger.info("continuing as new after %d turns", self._turns_this_run)
+        workflow.continue_as_new(
+            ChatSessionInput(
+                session_id=self._input.session_id,
+                user_id=self._input.user_id,
+                max_message_chars=self._input.max_message_chars,
+                idle_timeout_seconds=self._input.idle_timeout_seconds,
+                max_turns_per_run=self._input.max_turns_per_run,
+                conversations=self._conversations,
+                recent_acks=self._recent_acks,
+            )
+        )
+
+    def _show_details(self) -> None:
+        busy = ", ".join(sorted(a.value for a in self._running)) or "nothing"
+        pending = sum(len(c.pending) for c in self._conversations.values())
+        workflow.set_current_details(
+            f"conversations: {len(self._conversations)}; replying in: {busy}; "
+            f"pending turns: {pending}; turns this run: {self._turns_this_run}"
+        )
+
+
+def _user_facing(cause: BaseException | None) -> str:
+    if isinstance(cause, ApplicationError) and cause.type == "ReplyRejected":
+        return f"The agent could not answer this message: {cause.message}"
+    return "The agent could not answer right now. Please send the message again."
