@@ -1,0 +1,98 @@
+"""The real stack for integration tests: Temporal dev server, Redis, worker and uvicorn.
+
+Started once per test session, each as its own process on free loopback ports, from the same
+code `make run` uses.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import redis.asyncio as redis
+from temporalio.client import Client
+
+from devstack.services import (
+    Stack,
+    free_port,
+    start_api,
+    start_redis,
+    start_temporal,
+    start_worker,
+)
+
+pytestmark = pytest.mark.integration
+
+
+@dataclass
+class RunningStack:
+    processes: Stack
+    env: dict[str, str]
+    api_port: int
+    temporal_address: str
+    redis_url: str
+    log_dir: Path
+
+    @property
+    def http_url(self) -> str:
+        return f"http://127.0.0.1:{self.api_port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.api_port}"
+
+    def restart_api(self) -> None:
+        """Stop the API process and start a new one on the same port."""
+        self.processes.stop("api")
+        start_api(self.processes, self.env, self.api_port, self.log_dir)
+
+    def stop_api(self) -> None:
+        self.processes.stop("api")
+
+    def start_api(self) -> None:
+        start_api(self.processes, self.env, self.api_port, self.log_dir)
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[RunningStack]:
+    root = Path(tempfile.mkdtemp(prefix="chat-stack-"))
+    logs = Path(os.environ.get("TEST_ARTIFACTS", root)) / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    processes = Stack()
+    try:
+        temporal_address = start_temporal(processes, root / "temporal", free_port(), None, logs)
+        redis_url = start_redis(processes, root / "redis", free_port(), logs)
+        api_port = free_port()
+        env = {
+            "TEMPORAL_ADDRESS": temporal_address,
+            "REDIS_URL": redis_url,
+            "TASK_QUEUE": "chat-sessions-it",
+            "ALLOWED_ORIGINS": json.dumps([f"http://127.0.0.1:{api_port}"]),
+            # Integration tests send many messages quickly; the limits have their own tests.
+            "SESSION_MESSAGES_PER_MINUTE": "10000",
+            "USER_MESSAGES_PER_MINUTE": "10000",
+            "SOCKET_FRAMES_PER_SECOND": "200",
+            "SOCKET_BURST": "50",
+        }
+        start_worker(processes, env, logs)
+        start_api(processes, env, api_port, logs)
+        yield RunningStack(processes, env, api_port, temporal_address, redis_url, logs)
+    finally:
+        processes.stop()
+
+
+@pytest.fixture
+async def redis_client(stack: RunningStack) -> AsyncIterator[redis.Redis]:
+    client = redis.Redis.from_url(stack.redis_url)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+async def temporal_client(stack: RunningStack) -> Client:
+    return await Client.connect(stack.temporal_address)
