@@ -17,8 +17,7 @@ _INDEXED = {
 }
 
 
-@pytest.fixture(scope="session")
-async def workflow_env() -> AsyncIterator[WorkflowEnvironment]:
+async def start_workflow_env() -> WorkflowEnvironment:
     """Temporal's time-skipping test server, with the platform's search attributes."""
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=test_server_binary()
@@ -29,5 +28,11 @@ async def workflow_env() -> AsyncIterator[WorkflowEnvironment]:
             search_attributes={name: _INDEXED[kind] for name, kind in SEARCH_ATTRIBUTES.items()},
         )
     )
+    return env
+
+
+@pytest.fixture(scope="session")
+async def workflow_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await start_workflow_env()
     async with env:
         yield env

@@ -1,0 +1,90 @@
+"""Fakes of the turn activities, registered under the real activity names.
+
+They keep what they were asked in memory so tests can assert on calls; the reply can be held
+back with an event to test ordering and concurrency.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from temporalio import activity
+
+from activities.agent_replies import GeneratedReply, GenerateReplyInput
+from activities.conductor import RouteDecision, RouteInput
+from activities.post_office import (
+    RecordReplyInput,
+    RecordResult,
+    RecordUserMessageInput,
+    TurnFailedInput,
+)
+from activities.traffic_cop import Admission, AdmitInput
+from agents.catalog import AgentType
+
+
+@dataclass
+class FakeTurnActivities:
+    admitted: list[AdmitInput] = field(default_factory=list)
+    recorded_users: dict[str, RecordUserMessageInput] = field(default_factory=dict)
+    replies_started: list[GenerateReplyInput] = field(default_factory=list)
+    replies_recorded: list[RecordReplyInput] = field(default_factory=list)
+    failures: list[TurnFailedInput] = field(default_factory=list)
+    # Reply generation for a message text waits on this event when one is set.
+    hold: dict[str, asyncio.Event] = field(default_factory=dict)
+    # Set when generation for a message text has started.
+    started: dict[str, asyncio.Event] = field(default_factory=lambda: defaultdict(asyncio.Event))
+    refuse_with: Admission | None = None
+    _seq: dict[AgentType, int] = field(default_factory=lambda: defaultdict(int))
+
+    @activity.defn(name="admit_message")
+    async def admit_message(self, input: AdmitInput) -> Admission:
+        self.admitted.append(input)
+        return self.refuse_with or Admission(True)
+
+    @activity.defn(name="record_user_message")
+    async def record_user_message(self, input: RecordUserMessageInput) -> RecordResult:
+        first = self.recorded_users.get(input.message_id)
+        if first is not None:
+            return RecordResult("1-0", 0, first_time=first.owner == input.owner)
+        self.recorded_users[input.message_id] = input
+        self._seq[input.agent_type] += 1
+        return RecordResult(f"{len(self.recorded_users)}-0", self._seq[input.agent_type], True)
+
+    @activity.defn(name="route")
+    async def route(self, input: RouteInput) -> RouteDecision:
+        return RouteDecision(input.conversation)
+
+    @activity.defn(name="generate_reply")
+    async def generate_reply(self, input: GenerateReplyInput) -> GeneratedReply:
+        self.replies_started.append(input)
+        self.started[input.message].set()
+        held = self.hold.get(input.message)
+        if held is not None:
+            await held.wait()
+        return GeneratedReply(input.message_id, f"reply to {input.message}")
+
+    @activity.defn(name="record_reply")
+    async def record_reply(self, input: RecordReplyInput) -> RecordResult:
+        self.replies_recorded.append(input)
+        return RecordResult("9-0", 0, True)
+
+    @activity.defn(name="report_turn_failure")
+    async def report_turn_failure(self, input: TurnFailedInput) -> str:
+        self.failures.append(input)
+        return "9-1"
+
+    def all(self) -> list[Any]:
+        return [
+            self.admit_message,
+            self.record_user_message,
+            self.route,
+            self.generate_reply,
+            self.record_reply,
+            self.report_turn_failure,
+        ]
+
+    def replies_for(self, agent_type: AgentType) -> list[str]:
+        return [r.content for r in self.replies_recorded if r.agent_type is agent_type]

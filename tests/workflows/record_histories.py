@@ -1,0 +1,57 @@
+"""Regenerate the committed workflow histories the replay test replays.
+
+Run `python -m tests.workflows.record_histories` after a deliberate, versioned change to the
+workflow; never to make a failing replay pass.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from pathlib import Path
+
+from temporalio.worker import Worker
+
+from agents.catalog import AgentType
+from tests.conftest import start_workflow_env
+from tests.workflows.fakes import FakeTurnActivities
+from tests.workflows.test_chat_session import Session
+from workflows.chat_session import ChatSessionWorkflow
+
+HISTORIES = Path(__file__).parent / "histories"
+
+
+async def record() -> None:
+    env = await start_workflow_env()
+    async with env:
+        fakes = FakeTurnActivities()
+        task_queue = f"record-{uuid.uuid4()}"
+        async with Worker(
+            env.client,
+            task_queue=task_queue,
+            workflows=[ChatSessionWorkflow],
+            activities=fakes.all(),
+        ):
+            session = Session(env, task_queue, fakes, "recorded-session")
+            await session.send(AgentType.GUIDE, "hello", "c-1", max_turns_per_run=3)
+            await session.send(AgentType.CONTENT_LIAISON, "parse my file", "c-2")
+            await session.send(AgentType.GUIDE, "hello", "c-1")
+            await session.send(AgentType.GUIDE, "and then?", "c-3")
+            await session.replies(3)
+            await session.send(AgentType.INSIGHTS_LIAISON, "chart it", "c-4")
+            await session.replies(4)
+            await session.handle.signal(ChatSessionWorkflow.close_session)
+            await session.handle.result()
+            history = await session.handle.fetch_history()
+            (HISTORIES / "two_runs_closed.json").write_text(history.to_json())
+            first = await env.client.get_workflow_handle(
+                session.handle.id,
+                run_id=history.events[
+                    0
+                ].workflow_execution_started_event_attributes.continued_execution_run_id,
+            ).fetch_history()
+            (HISTORIES / "first_run_continued_as_new.json").write_text(first.to_json())
+
+
+if __name__ == "__main__":
+    asyncio.run(record())

@@ -1,0 +1,235 @@
+"""ChatSessionWorkflow on Temporal's time-skipping test server, with fake activities."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from temporalio.client import (
+    WithStartWorkflowOperation,
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+)
+from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from activities.traffic_cop import Admission
+from agents.catalog import AgentType
+from tests.workflows.fakes import FakeTurnActivities
+from workflows.chat_session import (
+    ChatSessionInput,
+    ChatSessionWorkflow,
+    SubmitMessageInput,
+    SubmitMessageResult,
+    session_search_attributes,
+    session_workflow_id,
+)
+
+GUIDE = AgentType.GUIDE
+CONTENT = AgentType.CONTENT_LIAISON
+
+
+@dataclass
+class Session:
+    env: WorkflowEnvironment
+    task_queue: str
+    fakes: FakeTurnActivities
+    session_id: str
+
+    def start_operation(
+        self, max_turns_per_run: int
+    ) -> WithStartWorkflowOperation[ChatSessionWorkflow, None]:
+        return WithStartWorkflowOperation(
+            ChatSessionWorkflow.run,
+            ChatSessionInput(self.session_id, "user-1", max_turns_per_run=max_turns_per_run),
+            id=session_workflow_id(self.session_id),
+            task_queue=self.task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            search_attributes=session_search_attributes(self.session_id, "user-1"),
+        )
+
+    async def send(
+        self,
+        agent_type: AgentType,
+        text: str,
+        client_id: str | None = None,
+        max_turns_per_run: int = 500,
+    ) -> SubmitMessageResult:
+        return await self.env.client.execute_update_with_start_workflow(
+            ChatSessionWorkflow.submit_message,
+            SubmitMessageInput(agent_type, text, client_id),
+            start_workflow_operation=self.start_operation(max_turns_per_run),
+        )
+
+    @property
+    def handle(self) -> WorkflowHandle[ChatSessionWorkflow, None]:
+        return self.env.client.get_workflow_handle_for(
+            ChatSessionWorkflow.run, session_workflow_id(self.session_id)
+        )
+
+    async def replies(self, count: int) -> None:
+        """Wait until `count` replies have been recorded."""
+        async with asyncio.timeout(20):
+            while len(self.fakes.replies_recorded) < count:
+                await asyncio.sleep(0.02)
+
+
+@pytest.fixture
+async def session(workflow_env: WorkflowEnvironment) -> AsyncIterator[Session]:
+    fakes = FakeTurnActivities()
+    task_queue = f"test-{uuid.uuid4()}"
+    async with Worker(
+        workflow_env.client,
+        task_queue=task_queue,
+        workflows=[ChatSessionWorkflow],
+        activities=fakes.all(),
+    ):
+        session = Session(workflow_env, task_queue, fakes, uuid.uuid4().hex)
+        yield session
+        # A run left behind would hold up time skipping for the tests after this one.
+        with contextlib.suppress(RPCError):
+            await session.handle.terminate("test finished")
+
+
+async def test_a_message_is_acknowledged_then_answered(session: Session) -> None:
+    ack = await session.send(GUIDE, "hello")
+    assert ack.seq == 1 and not ack.duplicate
+    await session.replies(1)
+    recorded = session.fakes.replies_recorded[0]
+    assert recorded.in_reply_to == ack.message_id
+    assert recorded.content == "reply to hello"
+
+
+async def test_idle_session_completes_after_thirty_minutes(session: Session) -> None:
+    await session.send(GUIDE, "hello")
+    await session.replies(1)
+    await session.env.sleep(timedelta(minutes=29))
+    assert (await session.handle.describe()).status is WorkflowExecutionStatus.RUNNING
+    await session.env.sleep(timedelta(minutes=2))
+    await session.handle.result()
+    assert (await session.handle.describe()).status is WorkflowExecutionStatus.COMPLETED
+
+
+async def test_a_message_after_idle_completion_starts_a_new_run(session: Session) -> None:
+    await session.send(GUIDE, "first", "c-1")
+    await session.replies(1)
+    first_run = (await session.handle.describe()).run_id
+    await session.env.sleep(timedelta(minutes=31))
+    await session.handle.result()
+    await session.send(GUIDE, "second", "c-2")
+    await session.replies(2)
+    assert (await session.handle.describe()).run_id != first_run
+
+
+async def test_duplicate_client_message_id_is_processed_once(session: Session) -> None:
+    first = await session.send(GUIDE, "hello", "client-1")
+    second = await session.send(GUIDE, "hello", "client-1")
+    await session.send(GUIDE, "next", "client-2")
+    await session.replies(2)
+    assert second.message_id == first.message_id and second.seq == first.seq
+    assert second.duplicate and not first.duplicate
+    assert [r.message for r in session.fakes.replies_started] == ["hello", "next"]
+
+
+async def test_continue_as_new_keeps_counts_pending_turns_and_dedupe(session: Session) -> None:
+    acks = [
+        await session.send(GUIDE, f"message {n}", f"client-{n}", max_turns_per_run=2)
+        for n in range(3)
+    ]
+    await session.replies(3)
+    first_run = acks[0]
+    # Two turns per run: the third turn ran in a new run, started by continue-as-new.
+    description = await session.handle.describe()
+    assert description.run_id is not None
+    status = await session.handle.query(ChatSessionWorkflow.get_status)
+    guide = next(c for c in status.conversations if c.agent_type is GUIDE)
+    assert guide.turns_completed == 3
+    assert status.turns_this_run < 3
+    again = await session.send(GUIDE, "message 0", "client-0")
+    assert again.duplicate and again.message_id == first_run.message_id
+    assert len(session.fakes.replies_started) == 3
+    history = await session.handle.fetch_history()
+    assert history.events[0].workflow_execution_started_event_attributes.continued_execution_run_id
+
+
+async def test_validator_rejections_leave_no_history_events(session: Session) -> None:
+    await session.send(GUIDE, "hello")
+    await session.replies(1)
+    before = len((await session.handle.fetch_history()).events)
+    rejected: list[str | None] = []
+    for text in ["", "   ", "x" * 8001]:
+        with pytest.raises(WorkflowUpdateFailedError) as failure:
+            await session.handle.execute_update(
+                ChatSessionWorkflow.submit_message, SubmitMessageInput(GUIDE, text)
+            )
+        assert isinstance(failure.value.cause, ApplicationError)
+        rejected.append(failure.value.cause.type)
+    await session.handle.signal(ChatSessionWorkflow.close_session)
+    after_close = len((await session.handle.fetch_history()).events)
+    assert rejected == ["EmptyMessage", "EmptyMessage", "MessageTooLong"]
+    # Only the close signal (and its workflow task) was written.
+    assert after_close > before
+    events = (await session.handle.fetch_history()).events
+    assert not any(
+        e.HasField("workflow_execution_update_accepted_event_attributes") for e in events[before:]
+    )
+
+
+async def test_closed_session_refuses_messages(session: Session) -> None:
+    await session.send(GUIDE, "hello")
+    await session.replies(1)
+    await session.handle.signal(ChatSessionWorkflow.close_session)
+    with pytest.raises(WorkflowUpdateFailedError) as failure:
+        await session.handle.execute_update(
+            ChatSessionWorkflow.submit_message, SubmitMessageInput(GUIDE, "more")
+        )
+    assert isinstance(failure.value.cause, ApplicationError)
+    # Either refused by the validator or the run had already completed.
+    await session.handle.result()
+
+
+async def test_admission_refusal_reaches_the_sender(session: Session) -> None:
+    session.fakes.refuse_with = Admission(False, "rate_limited", "Slow down.")
+    with pytest.raises(WorkflowUpdateFailedError) as failure:
+        await session.send(GUIDE, "hello")
+    cause = failure.value.cause
+    assert isinstance(cause, ApplicationError)
+    assert (cause.type, cause.message) == ("rate_limited", "Slow down.")
+    assert session.fakes.recorded_users == {}
+
+
+async def test_turns_run_in_order_per_conversation_and_conversations_run_concurrently(
+    session: Session,
+) -> None:
+    fakes = session.fakes
+    release_guide = asyncio.Event()
+    fakes.hold["g1"] = release_guide
+    for text in ["g1", "g2", "g3"]:
+        await session.send(GUIDE, text)
+    for text in ["c1", "c2"]:
+        await session.send(CONTENT, text)
+    # Content turns complete while the guide's first reply is still held back.
+    await asyncio.wait_for(fakes.started["c2"].wait(), 10)
+    assert not fakes.started["g2"].is_set()
+    release_guide.set()
+    await session.replies(5)
+    assert fakes.replies_for(GUIDE) == ["reply to g1", "reply to g2", "reply to g3"]
+    assert fakes.replies_for(CONTENT) == ["reply to c1", "reply to c2"]
+
+
+async def test_status_query_reports_conversations(session: Session) -> None:
+    await session.send(GUIDE, "a")
+    await session.send(CONTENT, "b")
+    await session.replies(2)
+    status = await session.handle.query(ChatSessionWorkflow.get_status)
+    assert {c.agent_type: c.turns_completed for c in status.conversations} == {GUIDE: 1, CONTENT: 1}
+    assert not status.closed
