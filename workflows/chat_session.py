@@ -285,14 +285,16 @@ class ChatSessionWorkflow:
     # --- turns ---------------------------------------------------------------------------
 
     def _start_turns(self, agent_type: AgentType) -> None:
-        if agent_type in self._running or self._draining:
-            return
+        if agent_type in self._running or self._draining or self._should_continue_as_new():
+            return  # the pending turns travel to the next run
         self._running[agent_type] = asyncio.create_task(self._run_turns(agent_type))
 
     async def _run_turns(self, agent_type: AgentType) -> None:
         conversation = self._conversations[agent_type]
         try:
-            while conversation.pending and not self._draining:
+            while (
+                conversation.pending and not self._draining and not self._should_continue_as_new()
+            ):
                 await self._run_turn(agent_type, conversation.pending[0])
                 conversation.pending.pop(0)
                 conversation.turns_completed += 1
