@@ -1,0 +1,140 @@
+import { useEffect, useRef } from "react";
+
+import type { HandoffNotice, ThreadMessage } from "../conversation";
+import { AGENT_NAMES, type Pillar, PILLAR_NAMES } from "../protocol";
+import type { Chat } from "../useChat";
+import { Composer } from "./Composer";
+
+interface ChatPanelProps {
+  chat: Chat;
+  // What the thread is called, for screen readers: "Guide conversation".
+  title: string;
+  inputLabel: string;
+  emptyText: string;
+  // Render the Stop button (the server's `cancel` frame is switched on per deployment).
+  enableCancel: boolean;
+  onSwitchPillar?: (pillar: Pillar) => void;
+}
+
+/** One conversation: its thread, its errors and its message box. */
+export function ChatPanel({
+  chat,
+  title,
+  inputLabel,
+  emptyText,
+  enableCancel,
+  onSwitchPillar,
+}: ChatPanelProps) {
+  const { conversation } = chat;
+  const thread = useRef<HTMLOListElement>(null);
+  const stuckToBottom = useRef(true);
+
+  // Follow the newest text unless the reader scrolled up to read something older.
+  useEffect(() => {
+    const element = thread.current;
+    if (element !== null && stuckToBottom.current) element.scrollTop = element.scrollHeight;
+  }, [conversation.items]);
+
+  const canStop = enableCancel && chat.cancelSupported && chat.replyInProgress !== null;
+  const streaming = conversation.items.some(
+    (item) => item.kind === "message" && item.state === "streaming",
+  );
+
+  return (
+    <div className="chat">
+      <ol
+        ref={thread}
+        className="thread"
+        role="log"
+        aria-live="polite"
+        aria-label={title}
+        aria-busy={!conversation.restored}
+        tabIndex={0}
+        onScroll={(event) => {
+          const element = event.currentTarget;
+          stuckToBottom.current =
+            element.scrollHeight - element.scrollTop - element.clientHeight < 40;
+        }}
+      >
+        {conversation.restored && conversation.items.length === 0 && (
+          <li className="empty">{emptyText}</li>
+        )}
+        {conversation.items.map((item) =>
+          item.kind === "handoff" ? (
+            <Handoff key={item.key} notice={item} onSwitchPillar={onSwitchPillar} />
+          ) : (
+            <Message key={item.key} message={item} onRetry={() => chat.retry(item)} />
+          ),
+        )}
+      </ol>
+      {chat.replyInProgress !== null && !streaming && (
+        <p className="typing" aria-hidden="true">
+          {AGENT_NAMES[chat.agentType]} is replying…
+        </p>
+      )}
+      {conversation.notice !== null && (
+        <div className="notice" role="alert">
+          <p>
+            {conversation.notice.message} <strong>{conversation.notice.advice}</strong>
+          </p>
+          <button type="button" className="link-button" onClick={chat.dismissNotice}>
+            Dismiss
+          </button>
+        </div>
+      )}
+      <Composer label={inputLabel} onSend={chat.send} onStop={canStop ? chat.stop : undefined} />
+    </div>
+  );
+}
+
+function Message({ message, onRetry }: { message: ThreadMessage; onRetry(): void }) {
+  const author = message.role === "user" ? "You" : AGENT_NAMES[message.author];
+  return (
+    <li
+      className={`message message-${message.role} message-${message.state}`}
+      data-role={message.role}
+      data-state={message.state}
+      aria-busy={message.state === "streaming"}
+    >
+      <p className="author">{author}</p>
+      <div className="content">{message.content}</div>
+      {message.state === "sending" && <p className="meta">Sending…</p>}
+      {message.state === "cancelled" && <p className="meta">Stopped.</p>}
+      {message.error !== undefined && (
+        <div className="message-error" role="alert">
+          <p>
+            {message.state === "failed" ? "Not sent: " : "No reply: "}
+            {message.error.message} <strong>{message.error.advice}</strong>
+          </p>
+          {message.error.retryable && (
+            <button type="button" className="link-button" onClick={onRetry}>
+              {message.state === "failed" ? "Retry" : "Ask again"}
+            </button>
+          )}
+        </div>
+      )}
+    </li>
+  );
+}
+
+function Handoff({
+  notice,
+  onSwitchPillar,
+}: {
+  notice: HandoffNotice;
+  onSwitchPillar?: (pillar: Pillar) => void;
+}) {
+  return (
+    <li className="handoff" data-role="handoff">
+      <p className="handoff-route">
+        {AGENT_NAMES[notice.from]} -&gt; {AGENT_NAMES[notice.to]}
+      </p>
+      {notice.reason && <p className="handoff-reason">{notice.reason}</p>}
+      {onSwitchPillar !== undefined && (
+        <button type="button" onClick={() => onSwitchPillar(notice.toPillar)}>
+          Switch to {PILLAR_NAMES[notice.toPillar]}
+        </button>
+      )}
+    </li>
+  );
+}

@@ -1,0 +1,352 @@
+// A conversation's thread as the page shows it, built from server frames by one pure reducer.
+// Messages are keyed by message_id so that no frame, however often it arrives, shows one twice
+// (docs/protocol.md, "How a client shows messages without ever showing one twice").
+
+import {
+  adviceFor,
+  type AgentType,
+  type ConversationRestoredFrame,
+  type Pillar,
+  RETRYABLE_SEND_ERRORS,
+  type ServerFrame,
+} from "./protocol";
+
+export interface InlineError {
+  code: string;
+  message: string;
+  advice: string;
+}
+
+export type MessageState =
+  // user messages
+  | "sending"
+  | "accepted"
+  | "failed"
+  // replies
+  | "streaming"
+  | "complete"
+  | "cancelled";
+
+export interface ThreadMessage {
+  kind: "message";
+  // message_id once the server named it; "local:<client_message_id>" until then.
+  key: string;
+  role: "user" | "assistant";
+  author: AgentType;
+  content: string;
+  state: MessageState;
+  clientMessageId?: string;
+  seq?: number;
+  inReplyTo?: string;
+  // A user message accepted while this page watched, whose reply has not arrived yet.
+  awaitingReply?: boolean;
+  error?: InlineError & { retryable: boolean };
+}
+
+export interface HandoffNotice {
+  kind: "handoff";
+  key: string;
+  from: AgentType;
+  to: AgentType;
+  toPillar: Pillar;
+  reason: string;
+  inReplyTo: string;
+}
+
+export type ThreadItem = ThreadMessage | HandoffNotice;
+
+export interface ConversationState {
+  items: ThreadItem[];
+  // An error that belongs to no message.
+  notice: InlineError | null;
+  // True once the history arrived at least once.
+  restored: boolean;
+}
+
+export type ConversationAction =
+  | { type: "frame"; frame: ServerFrame }
+  | { type: "sending"; clientMessageId: string; message: string; author: AgentType }
+  | { type: "notice"; notice: InlineError | null }
+  | { type: "reset" };
+
+export const EMPTY_CONVERSATION: ConversationState = { items: [], notice: null, restored: false };
+
+export function conversationReducer(
+  state: ConversationState,
+  action: ConversationAction,
+): ConversationState {
+  switch (action.type) {
+    case "reset":
+      return EMPTY_CONVERSATION;
+    case "notice":
+      return { ...state, notice: action.notice };
+    case "sending":
+      return sending(state, action.clientMessageId, action.message, action.author);
+    case "frame":
+      return applyFrame(state, action.frame);
+  }
+}
+
+function sending(
+  state: ConversationState,
+  clientMessageId: string,
+  message: string,
+  author: AgentType,
+): ConversationState {
+  const key = localKey(clientMessageId);
+  const existing = state.items.find(
+    (item) => item.kind === "message" && item.clientMessageId === clientMessageId,
+  );
+  if (existing !== undefined) {
+    // A retry of a refused message: same id, same place.
+    return update(state, existing.key, (item) => ({ ...item, state: "sending", error: undefined }));
+  }
+  const item: ThreadMessage = {
+    kind: "message",
+    key,
+    role: "user",
+    author,
+    content: message,
+    state: "sending",
+    clientMessageId,
+  };
+  return { ...state, items: [...state.items, item] };
+}
+
+function applyFrame(state: ConversationState, frame: ServerFrame): ConversationState {
+  switch (frame.type) {
+    case "conversation_restored":
+      return restore(state, frame);
+    case "message_accepted": {
+      const byId = findMessage(state, frame.message_id);
+      const local = frame.client_message_id
+        ? state.items.find(
+            (item): item is ThreadMessage =>
+              item.kind === "message" && item.key === localKey(frame.client_message_id ?? ""),
+          )
+        : undefined;
+      if (byId !== undefined) {
+        // Known already (restored history, or another tab's copy): drop the local copy.
+        const items = state.items.filter((item) => item !== local);
+        return update({ ...state, items }, byId.key, (item) => ({
+          ...item,
+          state: item.state === "sending" || item.state === "failed" ? "accepted" : item.state,
+          seq: frame.seq,
+          clientMessageId: frame.client_message_id ?? item.clientMessageId,
+          awaitingReply: item.awaitingReply ?? local !== undefined,
+          error: undefined,
+        }));
+      }
+      if (local !== undefined) {
+        return update(state, local.key, (item) => ({
+          ...item,
+          key: frame.message_id,
+          state: "accepted",
+          seq: frame.seq,
+          awaitingReply: true,
+          error: undefined,
+        }));
+      }
+      if (frame.message === undefined) return state;
+      // Sent from another tab.
+      return append(state, {
+        kind: "message",
+        key: frame.message_id,
+        role: "user",
+        author: frame.agent_type,
+        content: frame.message,
+        state: "accepted",
+        clientMessageId: frame.client_message_id ?? undefined,
+        seq: frame.seq,
+        awaitingReply: true,
+      });
+    }
+    case "chat_chunk": {
+      const reply = findMessage(state, frame.message_id);
+      if (reply === undefined) {
+        return append(state, {
+          kind: "message",
+          key: frame.message_id,
+          role: "assistant",
+          author: frame.agent_type,
+          content: frame.delta,
+          state: "streaming",
+        });
+      }
+      if (reply.state !== "streaming") return state; // already complete
+      return update(state, reply.key, (item) => ({ ...item, content: item.content + frame.delta }));
+    }
+    case "chat_response": {
+      const finished: Partial<ThreadMessage> = {
+        content: frame.message,
+        state: frame.cancelled ? "cancelled" : "complete",
+        author: frame.agent_type,
+        seq: frame.seq,
+        inReplyTo: frame.in_reply_to,
+      };
+      const reply = findMessage(state, frame.message_id);
+      const answered = answer(state, frame.in_reply_to);
+      if (reply === undefined) {
+        return append(answered, {
+          kind: "message",
+          key: frame.message_id,
+          role: "assistant",
+          author: frame.agent_type,
+          content: frame.message,
+          state: "complete",
+          ...finished,
+        });
+      }
+      return update(answered, reply.key, (item) => ({ ...item, ...finished }));
+    }
+    case "reply_restarted": {
+      const reply = findMessage(state, frame.message_id);
+      if (reply === undefined || reply.state !== "streaming") return state;
+      return update(state, reply.key, (item) => ({ ...item, content: "" }));
+    }
+    case "handoff": {
+      const key = `handoff:${frame.in_reply_to}`;
+      if (state.items.some((item) => item.key === key)) return state;
+      return append(state, {
+        kind: "handoff",
+        key,
+        from: frame.from,
+        to: frame.to,
+        toPillar: frame.to_pillar,
+        reason: frame.reason,
+        inReplyTo: frame.in_reply_to,
+      });
+    }
+    case "error": {
+      const error = {
+        code: frame.code,
+        message: frame.message,
+        advice: adviceFor(frame.code),
+      };
+      const clientMessageId = frame.client_message_id;
+      if (clientMessageId) {
+        const target = state.items.find(
+          (item) => item.kind === "message" && item.clientMessageId === clientMessageId,
+        );
+        if (target !== undefined) {
+          return update(state, target.key, (item) => ({
+            ...item,
+            // A refused resend of a message the server already has changes nothing.
+            state: item.state === "accepted" ? "accepted" : "failed",
+            error: { ...error, retryable: RETRYABLE_SEND_ERRORS.has(frame.code) },
+          }));
+        }
+      }
+      if (frame.in_reply_to) {
+        const question = findMessage(state, frame.in_reply_to);
+        if (question !== undefined) {
+          // The reply failed: drop its partial text, keep the question with what to do.
+          const items = state.items.filter(
+            (item) =>
+              !(item.kind === "message" && item.role === "assistant" && item.state === "streaming"),
+          );
+          return update({ ...state, items }, question.key, (item) => ({
+            ...item,
+            awaitingReply: false,
+            error: { ...error, retryable: true },
+          }));
+        }
+      }
+      return { ...state, notice: error };
+    }
+    case "session_created":
+    case "gap":
+    case "pong":
+      return state;
+  }
+}
+
+function restore(state: ConversationState, frame: ConversationRestoredFrame): ConversationState {
+  const recorded = new Set(frame.messages.map((message) => message.message_id));
+  const answered = new Set(frame.messages.map((message) => message.in_reply_to));
+  const previous = new Map<string, ThreadMessage>();
+  for (const item of state.items) if (item.kind === "message") previous.set(item.key, item);
+  const items: ThreadItem[] = [...frame.messages]
+    .sort((a, b) => a.seq - b.seq)
+    .map((message) => ({
+      kind: "message",
+      key: message.message_id,
+      role: message.role,
+      author: message.agent_type,
+      content: message.content,
+      state: message.role === "user" ? "accepted" : "complete",
+      seq: message.seq,
+      inReplyTo: message.in_reply_to,
+      awaitingReply:
+        !answered.has(message.message_id) && previous.get(message.message_id)?.awaitingReply,
+      clientMessageId: previous.get(message.message_id)?.clientMessageId,
+      error: previous.get(message.message_id)?.error,
+    }));
+  // What the history cannot have yet: replies still streaming, messages not yet accepted.
+  for (const item of state.items) {
+    if (item.kind !== "message" || recorded.has(item.key)) continue;
+    if (item.state === "streaming" || item.state === "sending" || item.state === "failed") {
+      items.push(item);
+    }
+  }
+  // Handoff notices are not part of the history: keep them after the message they answer.
+  for (const item of state.items) {
+    if (item.kind !== "handoff") continue;
+    const at = items.findIndex((other) => other.key === item.inReplyTo);
+    items.splice(at === -1 ? items.length : at + 1, 0, item);
+  }
+  return { ...state, items, restored: true };
+}
+
+function answer(state: ConversationState, questionId: string): ConversationState {
+  const question = findMessage(state, questionId);
+  if (question === undefined || (question.error === undefined && !question.awaitingReply)) {
+    return state;
+  }
+  return update(state, question.key, (item) => ({
+    ...item,
+    error: undefined,
+    awaitingReply: false,
+  }));
+}
+
+function findMessage(state: ConversationState, key: string): ThreadMessage | undefined {
+  return state.items.find(
+    (item): item is ThreadMessage => item.kind === "message" && item.key === key,
+  );
+}
+
+function update(
+  state: ConversationState,
+  key: string,
+  change: (item: ThreadMessage) => ThreadMessage,
+): ConversationState {
+  return {
+    ...state,
+    items: state.items.map((item) =>
+      item.kind === "message" && item.key === key ? change(item) : item,
+    ),
+  };
+}
+
+function append(state: ConversationState, item: ThreadItem): ConversationState {
+  return { ...state, items: [...state.items, item] };
+}
+
+function localKey(clientMessageId: string): string {
+  return `local:${clientMessageId}`;
+}
+
+/**
+ * The reply to wait for, if any: a reply still streaming, or the latest user message that has
+ * no reply yet. Its id is what `cancel` names.
+ */
+export function replyInProgress(state: ConversationState): string | null {
+  for (let index = state.items.length - 1; index >= 0; index -= 1) {
+    const item = state.items[index];
+    if (item.kind !== "message") continue;
+    if (item.role === "assistant") return item.state === "streaming" ? item.key : null;
+    if (item.awaitingReply) return item.key;
+  }
+  return null;
+}

@@ -1,0 +1,93 @@
+// The session token, shared by every socket of the page and kept across reloads.
+//
+// A socket that connects without a token makes the server create a session. The page opens
+// several sockets at once, so only one of them may do that: the others wait for its token.
+
+export type TokenStorage = Pick<Storage, "getItem" | "setItem" | "removeItem">;
+
+const STORAGE_KEY = "agentChat.sessionToken";
+
+export class SessionTokens {
+  private token: string | null;
+  private creating = false;
+  private waiters: Array<(token: string | null) => void> = [];
+
+  constructor(private readonly storage: TokenStorage | null) {
+    this.token = read(storage);
+  }
+
+  get current(): string | null {
+    return this.token;
+  }
+
+  /**
+   * The token to connect with. Null means: connect without one, and call `set` with the token
+   * from `session_created` (or `release` if that fails). Other callers wait meanwhile.
+   */
+  acquire(): Promise<string | null> {
+    if (this.token !== null) return Promise.resolve(this.token);
+    if (!this.creating) {
+      this.creating = true;
+      return Promise.resolve(null);
+    }
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  set(token: string): void {
+    this.token = token;
+    this.creating = false;
+    try {
+      this.storage?.setItem(STORAGE_KEY, token);
+    } catch {
+      // Storage can be full or disabled; the token still works for this page.
+    }
+    this.wake(token);
+  }
+
+  /** The caller that was to create the session gave up; let the next one try. */
+  release(): void {
+    if (!this.creating) return;
+    this.creating = false;
+    const next = this.waiters.shift();
+    if (next !== undefined) {
+      this.creating = true;
+      next(null);
+    }
+  }
+
+  /** The server rejected `token`; forget it unless another socket already replaced it. */
+  reject(token: string): void {
+    if (this.token !== token) return;
+    this.token = null;
+    try {
+      this.storage?.removeItem(STORAGE_KEY);
+    } catch {
+      // See set().
+    }
+  }
+
+  private wake(token: string): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const resolve of waiters) resolve(token);
+  }
+}
+
+function read(storage: TokenStorage | null): string | null {
+  try {
+    return storage?.getItem(STORAGE_KEY) ?? null;
+  } catch {
+    return null;
+  }
+}
+
+function browserStorage(): TokenStorage | null {
+  try {
+    return typeof localStorage === "undefined" ? null : localStorage;
+  } catch {
+    return null;
+  }
+}
+
+/** The page's one token store. */
+export const sessionTokens = new SessionTokens(browserStorage());

@@ -1,0 +1,167 @@
+// React's view of one conversation: a ChatSocket feeding the conversation reducer.
+
+import { useCallback, useEffect, useReducer, useRef, useState } from "react";
+
+import { ChatSocket, type ConnectionStatus } from "./ChatSocket";
+import {
+  type ConversationState,
+  conversationReducer,
+  EMPTY_CONVERSATION,
+  replyInProgress,
+  type ThreadMessage,
+} from "./conversation";
+import { type AgentType, liaisonOf, type Pillar } from "./protocol";
+
+export interface Connection {
+  status: ConnectionStatus;
+  retryAt: number | null;
+  closedReason: string | null;
+}
+
+export interface Chat {
+  agentType: AgentType;
+  conversation: ConversationState;
+  connection: Connection;
+  /** The reply being waited for (streaming, or not started yet), if any. */
+  replyInProgress: string | null;
+  /** False once the server said it cannot cancel replies. */
+  cancelSupported: boolean;
+  send(message: string): void;
+  /** Send a refused message again, with its original client_message_id. */
+  retry(message: ThreadMessage): void;
+  /** Ask the server to stop the reply in progress. */
+  stop(): void;
+  dismissNotice(): void;
+  reconnectNow(): void;
+}
+
+const STARTING: Connection = { status: "connecting", retryAt: null, closedReason: null };
+
+/** The conversation behind a WebSocket endpoint of docs/protocol.md, e.g. `/api/ws/guide`. */
+export function useChat(path: string, agentType: AgentType): Chat {
+  const [conversation, dispatch] = useReducer(conversationReducer, EMPTY_CONVERSATION);
+  const [connection, setConnection] = useState<Connection>(STARTING);
+  // The path the state belongs to: right after a switch, the old thread must not show.
+  const [statePath, setStatePath] = useState(path);
+  const [cancelSupported, setCancelSupported] = useState(true);
+  const socketRef = useRef<ChatSocket | null>(null);
+  const cancelSentRef = useRef(false);
+
+  useEffect(() => {
+    dispatch({ type: "reset" });
+    setConnection(STARTING);
+    setStatePath(path);
+    const socket = new ChatSocket({ url: socketUrl(path) });
+    socketRef.current = socket;
+    const unsubscribe = socket.subscribe((event) => {
+      switch (event.kind) {
+        case "status":
+          setConnection({
+            status: event.status,
+            retryAt: event.retryAt,
+            closedReason: event.closedReason,
+          });
+          return;
+        case "session_reset":
+          dispatch({ type: "reset" });
+          dispatch({
+            type: "notice",
+            notice: {
+              code: "session_invalid",
+              message: "Your previous session has ended, so a new one was started.",
+              advice: "Earlier messages are no longer available; carry on here.",
+            },
+          });
+          return;
+        case "frame": {
+          const frame = event.frame;
+          if (frame.type === "error" && frame.code === "unknown_type" && cancelSentRef.current) {
+            // This server cannot stop replies yet: hide the button and say so, once.
+            cancelSentRef.current = false;
+            setCancelSupported(false);
+            dispatch({
+              type: "notice",
+              notice: {
+                code: "cancel_unsupported",
+                message: "This server cannot stop a reply yet.",
+                advice: "The reply will finish on its own.",
+              },
+            });
+            return;
+          }
+          dispatch({ type: "frame", frame });
+        }
+      }
+    });
+    socket.start();
+    return () => {
+      unsubscribe();
+      socket.stop();
+      if (socketRef.current === socket) socketRef.current = null;
+    };
+  }, [path]);
+
+  const send = useCallback(
+    (message: string) => {
+      const socket = socketRef.current;
+      if (socket === null) return;
+      const clientMessageId = socket.send(message);
+      dispatch({ type: "sending", clientMessageId, message, author: agentType });
+    },
+    [agentType],
+  );
+
+  const retry = useCallback(
+    (message: ThreadMessage) => {
+      const socket = socketRef.current;
+      if (socket === null) return;
+      if (message.state === "failed" && message.clientMessageId !== undefined) {
+        dispatch({
+          type: "sending",
+          clientMessageId: message.clientMessageId,
+          message: message.content,
+          author: agentType,
+        });
+        socket.send(message.content, message.clientMessageId);
+        return;
+      }
+      // The message was accepted but its reply failed: ask again, as a new message.
+      const clientMessageId = socket.send(message.content);
+      dispatch({ type: "sending", clientMessageId, message: message.content, author: agentType });
+    },
+    [agentType],
+  );
+
+  const current = statePath === path ? conversation : EMPTY_CONVERSATION;
+  const inProgress = replyInProgress(current);
+  const stop = useCallback(() => {
+    if (inProgress === null) return;
+    if (socketRef.current?.cancel(inProgress)) cancelSentRef.current = true;
+  }, [inProgress]);
+
+  const dismissNotice = useCallback(() => dispatch({ type: "notice", notice: null }), []);
+  const reconnectNow = useCallback(() => socketRef.current?.retryNow(), []);
+
+  return {
+    agentType,
+    conversation: current,
+    connection: statePath === path ? connection : STARTING,
+    replyInProgress: inProgress,
+    cancelSupported,
+    send,
+    retry,
+    stop,
+    dismissNotice,
+    reconnectNow,
+  };
+}
+
+/** The chat with a pillar's liaison agent, on `/api/ws/liaison/{pillar}`. */
+export function useLiaisonChat(pillar: Pillar): Chat {
+  return useChat(`/api/ws/liaison/${pillar}`, liaisonOf(pillar));
+}
+
+function socketUrl(path: string): string {
+  const scheme = window.location.protocol === "https:" ? "wss" : "ws";
+  return `${scheme}://${window.location.host}${path}`;
+}
