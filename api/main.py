@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from temporalio.client import Client
 
 from activities.traffic_cop import ContentPolicy, RateLimits, TrafficCop
-from agents.orchestrators import default_registry
+from agents.orchestrators import OrchestratorRegistry, default_registry
 from api import chat_rest, health, websocket
 from api.deps import EdgeState
 from foundations.agent_sdk import AgentWebSocketSDK
@@ -32,7 +32,10 @@ FRONTEND_DIST = Path(__file__).resolve().parent.parent / "frontend" / "dist"
 EDGE_USES = ("session", "websocket", "orchestrators")
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, orchestrators: OrchestratorRegistry | None = None
+) -> FastAPI:
+    """The edge application; `orchestrators` replaces the built-in pillar registry."""
     settings = settings or get_settings()
 
     @asynccontextmanager
@@ -44,7 +47,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         communication = communication_foundation(redis_client, settings)
         sessions = SessionStore(redis_client, settings.session_ttl_seconds)
         gateway = PlatformGateway(
-            {"session": sessions, "websocket": communication, "orchestrators": default_registry()}
+            {
+                "session": sessions,
+                "websocket": communication,
+                "orchestrators": orchestrators or default_registry(),
+            }
         )
         granted = gateway.grant(Realm.EXPERIENCE, EDGE_USES)
         relay = LiveRelay(redis_client)

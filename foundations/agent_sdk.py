@@ -171,16 +171,12 @@ class AgentWebSocketSDK:
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             search_attributes=session_search_attributes(session.session_id, session.user_id),
         )
-        update_id = (
-            f"message-{connection.agent_type.value}-{client_message_id}"
-            if client_message_id
-            else None
-        )
+        # No update id derived from client_message_id: the workflow dedupes itself and says
+        # `duplicate`, where Temporal would silently hand back the first result.
         return await self._temporal.execute_update_with_start_workflow(
             ChatSessionWorkflow.submit_message,
             SubmitMessageInput(connection.agent_type, message, client_message_id),
             start_workflow_operation=start,
-            id=update_id,
         )
 
     async def receive_agent_message(self, connection_id: str) -> Event:

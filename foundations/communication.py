@@ -214,12 +214,23 @@ class CommunicationFoundation:
         return Replay(events, await self._trimmed_past(conversation, event_id))
 
     async def _trimmed_past(self, conversation: Conversation, event_id: str) -> bool:
+        """Whether events after `event_id` may have been trimmed away.
+
+        Trimming removes the oldest entries, so a client is safe while its event id is at or
+        after the oldest entry still kept. Just before it is reported as a gap too: the stream
+        cannot tell whether anything lay between.
+        """
         try:
             info = await self._redis.xinfo_stream(conversation.stream_key)
         except redis.ResponseError:
             return False  # no stream yet: nothing was ever trimmed
-        deleted = text(info.get("max-deleted-entry-id", "0-0"))
-        return event_id_key(deleted) > event_id_key(event_id)
+        if info["entries-added"] == info["length"]:
+            return False
+        first = info["first-entry"]
+        oldest_kept = text(first[0]) if first else None
+        if oldest_kept is None:
+            return event_id_key(event_id) < event_id_key(text(info["last-generated-id"]))
+        return event_id_key(event_id) < event_id_key(oldest_kept)
 
     # --- connection registry -------------------------------------------------------------
 
