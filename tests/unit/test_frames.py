@@ -1,0 +1,57 @@
+"""Client frame validation: every bad frame gets a code and a sentence a person can act on."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from api.frames import (
+    ChatMessageFrame,
+    FrameError,
+    PingFrame,
+    ResumeFrame,
+    parse_client_frame,
+    server_frame,
+)
+
+
+def test_valid_frames_parse() -> None:
+    assert parse_client_frame('{"type": "ping"}') == PingFrame(type="ping")
+    assert parse_client_frame(
+        '{"type": "resume", "last_event_id": "1700000000000-3"}'
+    ) == ResumeFrame(type="resume", last_event_id="1700000000000-3")
+    chat = parse_client_frame(
+        '{"type": "chat_message", "message": "hi", "client_message_id": "a1"}'
+    )
+    assert chat == ChatMessageFrame(type="chat_message", message="hi", client_message_id="a1")
+
+
+@pytest.mark.parametrize(
+    ("text", "code", "says"),
+    [
+        ("{", "invalid_json", "JSON"),
+        ('"ping"', "invalid_frame", "object"),
+        ('{"message": "hi"}', "unknown_type", "chat_message"),
+        ('{"type": "shout"}', "unknown_type", "shout"),
+        ('{"type": "chat_message"}', "invalid_frame", "message"),
+        ('{"type": "chat_message", "message": ["a"]}', "invalid_frame", "message"),
+        (
+            '{"type": "chat_message", "message": "a", "client_message_id": ""}',
+            "invalid_frame",
+            "client_message_id",
+        ),
+        ('{"type": "resume", "last_event_id": "../../etc"}', "invalid_frame", "last_event_id"),
+        ('{"type": "ping", "extra": true}', "invalid_frame", "extra"),
+    ],
+)
+def test_bad_frames_are_explained(text: str, code: str, says: str) -> None:
+    with pytest.raises(FrameError) as error:
+        parse_client_frame(text)
+    assert error.value.code == code
+    assert says in str(error.value)
+
+
+def test_server_frames_carry_event_id_even_when_none() -> None:
+    frame = json.loads(server_frame("pong", agent_type="guide", pillar=None))
+    assert frame == {"type": "pong", "event_id": None, "agent_type": "guide", "pillar": None}
