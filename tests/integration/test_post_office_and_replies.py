@@ -6,6 +6,7 @@ import dataclasses
 import json
 import uuid
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 import redis.asyncio as redis
@@ -32,9 +33,11 @@ def user_message(session_id: str, message_id: str, owner: str = "run-1") -> Reco
     )
 
 
-async def events(client: redis.Redis, session_id: str) -> list[dict[str, object]]:
-    entries = await client.xrange(Conversation(session_id, GUIDE).stream_key)
-    return [json.loads(fields[b"f"]) for _, fields in entries]
+async def events(client: redis.Redis, session_id: str) -> list[dict[str, Any]]:
+    replay = await communication_foundation(client, Settings()).events_after(
+        Conversation(session_id, GUIDE), "0-0"
+    )
+    return [json.loads(event.body) for event in replay.events]
 
 
 async def test_a_message_is_recorded_once_and_a_retry_knows_it_as_its_own(
@@ -106,10 +109,7 @@ async def test_a_retried_reply_tells_clients_to_drop_the_partial(redis_client: r
         + ["chat_chunk"] * chunks_per_attempt
     )
     assert (
-        "".join(
-            e["delta"]
-            for e in (await events(redis_client, session_id))[:chunks_per_attempt]  # type: ignore[misc]
-        )
+        "".join(e["delta"] for e in (await events(redis_client, session_id))[:chunks_per_attempt])
         == result.content
     )
 
