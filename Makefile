@@ -9,7 +9,11 @@ STAMP := $(VENV)/.installed
 run: $(STAMP) frontend-if-npm
 	$(BIN)/python -m devstack
 
-test: $(STAMP)
+# The page's unit tests, then pytest; the browser tests need the page built.
+test: $(STAMP) frontend-if-npm
+	@if [ -f frontend/package.json ] && command -v npm >/dev/null; then \
+		cd frontend && npm test; \
+	fi
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)

@@ -45,7 +45,7 @@ export function App({ enableCancel = false }: AppProps) {
           aria-controls="guide-panel"
           onClick={() => setGuideOpen((open) => !open)}
         >
-          {guideOpen ? "Close Guide" : "Guide"}
+          Guide
         </button>
       </header>
       <main className="pillars">

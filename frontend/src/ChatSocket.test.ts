@@ -176,14 +176,12 @@ describe("session token", () => {
     expect(guide.sockets).toHaveLength(1);
     expect(liaison.sockets).toHaveLength(0);
     guide.latest().open();
-    guide
-      .latest()
-      .receive({
-        type: "session_created",
-        session_token: "tok-1",
-        session_id: "s1",
-        expires_at: 1,
-      });
+    guide.latest().receive({
+      type: "session_created",
+      session_token: "tok-1",
+      session_id: "s1",
+      expires_at: 1,
+    });
     await settle();
     expect(liaison.latest().query.get("session_token")).toBe("tok-1");
   });

@@ -1,0 +1,93 @@
+"""Real Chromium driving the page the API serves, against the real stack.
+
+The stack is the integration tests' (`tests/integration/conftest.py`): Temporal dev server,
+Redis, worker and uvicorn, started once per test session.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, ViewportSize, sync_playwright
+
+from tests.integration.conftest import RunningStack, stack  # noqa: F401
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+FRONTEND_INDEX = ROOT / "frontend" / "dist" / "index.html"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+DESKTOP: ViewportSize = {"width": 1280, "height": 800}
+
+
+def _require(present: bool, reason: str) -> None:
+    """A missing prerequisite fails the run in CI, where it must be there, and skips elsewhere."""
+    if present:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    _require(
+        CHROMIUM.exists(),
+        f"{CHROMIUM} is missing: install Debian's chromium package (apt-get install chromium)",
+    )
+    _require(
+        FRONTEND_INDEX.exists(),
+        "frontend/dist is not built: run `make frontend` (needs Node.js and npm)",
+    )
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser, stack: RunningStack) -> Iterator[Page]:  # noqa: F811
+    """A fresh browser profile (so a new chat session) on the page the API serves."""
+    context = browser.new_context(viewport=DESKTOP, base_url=stack.http_url)
+    context.set_default_timeout(20_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@dataclass
+class Screenshots:
+    """Numbered screenshots of a test's steps, kept as test artifacts."""
+
+    directory: Path
+    taken: int = 0
+
+    def take(self, page: Page, step: str) -> Path:
+        self.taken += 1
+        path = self.directory / f"{self.taken:02d}-{step}.png"
+        page.screenshot(path=path, full_page=True)
+        return path
+
+
+@pytest.fixture
+def screenshots(request: pytest.FixtureRequest) -> Screenshots:
+    artifacts = Path(os.environ.get("TEST_ARTIFACTS", ROOT / "test-artifacts"))
+    directory = artifacts / "browser" / re.sub(r"[^\w.-]+", "_", request.node.name)
+    directory.mkdir(parents=True, exist_ok=True)
+    for old in directory.glob("*.png"):
+        old.unlink()
+    return Screenshots(directory)
