@@ -7,14 +7,17 @@ to users on its behalf. Customers plug their own orchestrators in by implementin
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
+from agents.capabilities import CapabilityRequest, Upload, plan_capability, run_capability
 from agents.catalog import AgentType, Pillar, liaison_for
+from agents.replies import CapabilityOutcome, WindowMessage
 
 
 class PillarOrchestrator(Protocol):
-    """The extension point for a pillar's business capabilities."""
+    """The extension point for a pillar: who it is and which liaison talks for it."""
 
     @property
     def name(self) -> str: ...
@@ -29,6 +32,21 @@ class PillarOrchestrator(Protocol):
     def liaison_agent(self) -> AgentType | None: ...
 
 
+@runtime_checkable
+class CapableOrchestrator(PillarOrchestrator, Protocol):
+    """An orchestrator with capabilities its liaison can call; implementing them is optional.
+
+    The liaison asks `plan` whether a message calls for a capability; the reply activity then
+    loads what the request needs (the upload named by `request.upload_name`, or the session's
+    most recent one) and awaits `run`, whose outcome the liaison's reply cites. `run` must not
+    raise for bad input: it returns an outcome with `ok=False` and advice instead.
+    """
+
+    def plan(self, message: str, window: Sequence[WindowMessage]) -> CapabilityRequest | None: ...
+
+    async def run(self, request: CapabilityRequest, upload: Upload | None) -> CapabilityOutcome: ...
+
+
 @dataclass(frozen=True)
 class BuiltInOrchestrator:
     """One of the four MVP orchestrators shipped with the platform."""
@@ -40,6 +58,13 @@ class BuiltInOrchestrator:
     @property
     def liaison_agent(self) -> AgentType | None:
         return liaison_for(self.pillar)
+
+    def plan(self, message: str, window: Sequence[WindowMessage]) -> CapabilityRequest | None:
+        """The pillar's capability this message asks for, if any (see agents/capabilities)."""
+        return plan_capability(liaison_for(self.pillar), message, window)
+
+    async def run(self, request: CapabilityRequest, upload: Upload | None) -> CapabilityOutcome:
+        return run_capability(request, upload)
 
 
 class OrchestratorNotAvailable(LookupError):
@@ -67,6 +92,13 @@ class OrchestratorRegistry:
         if liaison is None:
             raise LiaisonNotAvailable(f"the {pillar} orchestrator has no liaison agent")
         return liaison
+
+    def capabilities(self, agent_type: AgentType) -> CapableOrchestrator | None:
+        """The orchestrator whose capabilities a liaison may call; None for the guide, an
+        unserved pillar, or an orchestrator that offers no capabilities."""
+        pillar = agent_type.pillar
+        orchestrator = self._by_pillar.get(pillar) if pillar is not None else None
+        return orchestrator if isinstance(orchestrator, CapableOrchestrator) else None
 
 
 def default_registry() -> OrchestratorRegistry:

@@ -20,6 +20,20 @@ class WindowMessage:
 
 
 @dataclass(frozen=True)
+class CapabilityOutcome:
+    """What an orchestrator capability did for this message, for the reply to cite.
+
+    `summary` is complete, user-readable text with the figures in it; when `ok` is false it
+    says what went wrong and what to do instead, so a failed capability still gives a useful
+    reply.
+    """
+
+    capability: str
+    ok: bool
+    summary: str
+
+
+@dataclass(frozen=True)
 class ReplyContext:
     """Everything an agent needs to answer one user message."""
 
@@ -28,6 +42,8 @@ class ReplyContext:
     message: str
     # Oldest first; the message being answered is not part of it.
     window: list[WindowMessage] = field(default_factory=list)
+    # Set when the liaison ran one of its orchestrator's capabilities for this message.
+    capability: CapabilityOutcome | None = None
 
 
 class ReplyProvider(Protocol):

@@ -36,6 +36,8 @@ class Passage:
     agent: AgentType
     title: str
     text: str
+    # The knowledge's about paragraph: evidence for routing, too general to quote as an answer.
+    about: bool = False
 
 
 @dataclass(frozen=True)
@@ -137,7 +139,7 @@ class KnowledgeIndex:
         self.passages = [
             passage
             for item in knowledge
-            for passage in (Passage(item.agent, item.title, item.about), *item.passages)
+            for passage in (Passage(item.agent, item.title, item.about, True), *item.passages)
         ]
         # The title says what a passage is about: count its terms twice.
         self._bm25 = BM25([terms(f"{p.title} {p.title} {p.text}") for p in self.passages])
@@ -170,7 +172,11 @@ class KnowledgeIndex:
         return known
 
     def search(
-        self, query: str | Sequence[str], limit: int = 3, agents: Iterable[AgentType] | None = None
+        self,
+        query: str | Sequence[str],
+        limit: int = 3,
+        agents: Iterable[AgentType] | None = None,
+        include_about: bool = True,
     ) -> list[ScoredPassage]:
         """The best passages for the query, best first; passages that share no term are left out."""
         query_terms = self.normalise(terms(query) if isinstance(query, str) else query)
@@ -178,7 +184,9 @@ class KnowledgeIndex:
         ranked = [
             ScoredPassage(passage, score)
             for passage, score in zip(self.passages, self._bm25.scores(query_terms), strict=True)
-            if score > 0 and (allowed is None or passage.agent in allowed)
+            if score > 0
+            and (allowed is None or passage.agent in allowed)
+            and (include_about or not passage.about)
         ]
         # Ties keep the knowledge base's order, so results are deterministic.
         ranked.sort(key=lambda item: -item.score)

@@ -1,0 +1,411 @@
+"""Content orchestrator capability: take a file in, say what it is and what is in it."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from typing import Literal
+
+from agents.capabilities.types import MAX_UPLOAD_BYTES, CapabilityInputError, Upload
+
+FileKind = Literal["csv", "json", "text"]
+
+_EXTENSIONS: dict[str, FileKind] = {
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".json": "json",
+    ".txt": "text",
+    ".md": "text",
+    ".log": "text",
+}
+_MEDIA_TYPES: dict[FileKind, str] = {
+    "csv": "text/csv",
+    "json": "application/json",
+    "text": "text/plain",
+}
+# Formats we recognise but cannot read yet, by their first bytes, and what to do instead.
+_BINARY_SIGNATURES: list[tuple[bytes, str]] = [
+    (b"%PDF", "a PDF document: copy its text into a .txt file, or export its tables as CSV"),
+    (
+        b"PK\x03\x04",
+        "an Office document or zip archive (.xlsx, .docx): export it as CSV or plain text",
+    ),
+    (b"\x89PNG", "a PNG image: images cannot be parsed yet"),
+    (b"\xff\xd8\xff", "a JPEG image: images cannot be parsed yet"),
+    (b"GIF8", "a GIF image: images cannot be parsed yet"),
+]
+_MISSING = frozenset({"", "na", "n/a", "null", "none", "nan", "-", "--"})
+
+
+@dataclass(frozen=True)
+class UploadMetadata:
+    """What the platform records about an upload, before and independently of parsing."""
+
+    name: str
+    size_bytes: int
+    sha256: str
+    media_type: str
+    # csv, json, text, or "binary" for files that are stored but cannot be parsed.
+    kind: str
+    encoding: str | None
+
+
+@dataclass(frozen=True)
+class Table:
+    """A delimited file, decoded: the header and the data rows."""
+
+    delimiter: str
+    header: list[str]
+    rows: list[list[str]]
+    # Data rows whose number of fields differs from the header's, by 1-based line number.
+    ragged_lines: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class CsvReport:
+    delimiter: str
+    columns: list[str]
+    row_count: int
+    sample: dict[str, str]
+    empty_columns: list[str]
+    mixed_columns: list[str]
+    ragged_lines: list[int]
+
+
+@dataclass(frozen=True)
+class JsonReport:
+    top_level: str  # object, array, string, number, boolean, null
+    keys: list[str]  # an object's keys, or the fields of an array's records
+    length: int  # keys of an object, items of an array
+    record_count: int  # items of an array that are objects
+    shared_keys: list[str]  # fields every record has
+    sample: str
+
+
+@dataclass(frozen=True)
+class TextReport:
+    lines: int
+    words: int
+    characters: int
+    opening: list[str]
+    headings: list[str]
+    list_items: int
+    key_values: dict[str, str]
+
+
+@dataclass(frozen=True)
+class FileReport:
+    """What parsing an upload found."""
+
+    metadata: UploadMetadata
+    details: CsvReport | JsonReport | TextReport
+
+    def render(self) -> str:
+        """The report in a few sentences, with its figures, for the liaison to cite."""
+        meta = self.metadata
+        head = f"I parsed {meta.name} ({_size(meta.size_bytes)}, {meta.kind.upper()}"
+        head += f", {meta.encoding})." if meta.encoding else ")."
+        details = self.details
+        if isinstance(details, CsvReport):
+            delimiter = {",": "commas", ";": "semicolons", "\t": "tabs", "|": "pipes"}.get(
+                details.delimiter, repr(details.delimiter)
+            )
+            parts = [
+                f"It has {plural(details.row_count, 'data row')} and "
+                f"{plural(len(details.columns), 'column')} "
+                f"separated by {delimiter}: {_listing(details.columns)}."
+            ]
+            if details.sample:
+                sample = ", ".join(f"{k}={v}" for k, v in list(details.sample.items())[:6])
+                parts.append(f"First row: {sample}.")
+            if details.empty_columns:
+                parts.append(f"Empty columns: {_listing(details.empty_columns)}.")
+            if details.mixed_columns:
+                parts.append(
+                    f"Columns mixing numbers and text: {_listing(details.mixed_columns)}; "
+                    "check them before analysis."
+                )
+            if details.ragged_lines:
+                lines = ", ".join(map(str, details.ragged_lines[:5]))
+                parts.append(
+                    f"{plural(len(details.ragged_lines), 'row')} with a different number of "
+                    f"fields than the header (line {lines})."
+                )
+        elif isinstance(details, JsonReport):
+            if details.top_level == "object":
+                parts = [
+                    f"It is a JSON object with {plural(details.length, 'key')}: "
+                    f"{_listing(details.keys)}."
+                ]
+            elif details.top_level == "array":
+                parts = [f"It is a JSON array of {plural(details.length, 'item')}"]
+                if details.record_count:
+                    parts[0] += (
+                        f", {details.record_count} of them records with the fields "
+                        f"{_listing(details.keys)}."
+                    )
+                    if details.shared_keys and details.shared_keys != details.keys:
+                        parts.append(f"Every record has {_listing(details.shared_keys)}.")
+                else:
+                    parts[0] += "."
+            else:
+                parts = [f"It is a single JSON {details.top_level}: {details.sample}."]
+        else:
+            parts = [
+                f"It has {plural(details.lines, 'line')}, {plural(details.words, 'word')} "
+                f"and {plural(details.characters, 'character')}."
+            ]
+            if details.headings:
+                parts.append(f"Headings: {_listing(details.headings)}.")
+            if details.list_items:
+                parts.append(f"It contains {plural(details.list_items, 'list item')}.")
+            if details.key_values:
+                pairs = ", ".join(f"{k}: {v}" for k, v in list(details.key_values.items())[:5])
+                parts.append(f"Key-value lines: {pairs}.")
+            if details.opening:
+                parts.append(f'It opens with: "{details.opening[0]}".')
+        return " ".join([head, *parts])
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def _size(size: int) -> str:
+    if size < 1024:
+        return f"{size} bytes"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KB"
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def _listing(items: list[str], limit: int = 8) -> str:
+    shown = ", ".join(items[:limit])
+    return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
+
+
+def decode(name: str, data: bytes) -> tuple[str, str]:
+    """The text of an upload and the encoding it was in; binary files are refused helpfully."""
+    if not data:
+        raise CapabilityInputError(f"{name} is empty: upload the file again with its contents.")
+    for signature, advice in _BINARY_SIGNATURES:
+        if data.startswith(signature):
+            raise CapabilityInputError(f"{name} looks like {advice}.")
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="replace"), "UTF-8"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16"), "UTF-16"
+    if b"\x00" in data[:4096]:
+        raise CapabilityInputError(
+            f"{name} is a binary file, not text: I can parse plain text, CSV and JSON."
+        )
+    try:
+        return data.decode("utf-8"), "UTF-8"
+    except UnicodeDecodeError:
+        # Every byte sequence is valid Latin-1: the right guess for older Windows exports.
+        return data.decode("latin-1"), "Latin-1"
+
+
+def _kind(name: str, text: str) -> FileKind:
+    kind = _EXTENSIONS.get(PurePosixPath(name.lower()).suffix)
+    if kind:
+        return kind
+    stripped = text.lstrip()
+    if stripped.startswith(("{", "[")):
+        try:
+            json.loads(stripped)
+            return "json"
+        except ValueError:
+            pass
+    lines = [line for line in stripped.splitlines()[:20] if line.strip()]
+    if len(lines) >= 2:
+        delimiter = detect_delimiter(text)
+        if delimiter is not None:
+            counts = {len(row) for row in csv.reader(lines, delimiter=delimiter)}
+            if len(counts) == 1:
+                return "csv"
+    return "text"
+
+
+def describe_upload(name: str, data: bytes, content_type: str | None = None) -> UploadMetadata:
+    """The metadata to store with an upload. Never raises: unreadable files are "binary"."""
+    digest = hashlib.sha256(data).hexdigest()
+    try:
+        text, encoding = decode(name, data)
+    except CapabilityInputError:
+        return UploadMetadata(
+            name, len(data), digest, content_type or "application/octet-stream", "binary", None
+        )
+    kind = _kind(name, text)
+    return UploadMetadata(name, len(data), digest, _MEDIA_TYPES[kind], kind, encoding)
+
+
+def detect_delimiter(text: str) -> str | None:
+    """The delimiter that splits the most lines into the same number (> 1) of fields.
+
+    More robust than csv.Sniffer, which is misled by "$1,200.50" in a semicolon file.
+    """
+    lines = [line for line in text.splitlines()[:50] if line.strip()]
+    best: tuple[float, int] | None = None
+    chosen = None
+    for delimiter in (",", ";", "\t", "|"):
+        try:
+            counts = [len(row) for row in csv.reader(lines, delimiter=delimiter)]
+        except csv.Error:
+            continue
+        mode = max(set(counts), key=lambda count: (counts.count(count), count))
+        if mode < 2:
+            continue
+        rank = (counts.count(mode) / len(counts), mode)
+        if best is None or rank > best:
+            best, chosen = rank, delimiter
+    return chosen
+
+
+def read_table(name: str, text: str) -> Table:
+    """Parse delimited text: the delimiter is detected, the first row is the header."""
+    delimiter = detect_delimiter(text) or ("\t" if name.lower().endswith(".tsv") else ",")
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    try:
+        rows = [(reader.line_num, row) for row in reader if any(cell.strip() for cell in row)]
+    except csv.Error as error:
+        raise CapabilityInputError(
+            f"{name} could not be read as CSV at line {reader.line_num}: {error}. "
+            "Check the quotes on that line and upload it again."
+        ) from None
+    if not rows:
+        raise CapabilityInputError(f"{name} has no rows: it contains only blank lines.")
+    header = [cell.strip() for cell in rows[0][1]]
+    data = [[cell.strip() for cell in row] for _, row in rows[1:]]
+    ragged = [line for line, row in rows[1:] if len(row) != len(header)]
+    return Table(delimiter, header, data, ragged)
+
+
+def is_missing(value: str) -> bool:
+    return value.strip().lower() in _MISSING
+
+
+_NUMBER = re.compile(r"^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$")
+
+
+def to_number(value: str) -> float | None:
+    """A cell as a number: "1,234.50", "$99", "12%" and "-3" all count; text does not."""
+    cleaned = value.strip().replace(",", "").replace(" ", "")
+    cleaned = cleaned.lstrip("$€£¥").rstrip("%")
+    if cleaned.startswith("-") and cleaned[1:2] in "$€£¥":
+        cleaned = "-" + cleaned[2:]
+    return float(cleaned) if _NUMBER.match(cleaned) else None
+
+
+def _csv_report(name: str, text: str) -> CsvReport:
+    table = read_table(name, text)
+    columns = table.header
+    empty, mixed = [], []
+    for index, column in enumerate(columns):
+        values = [row[index] for row in table.rows if index < len(row)]
+        present = [value for value in values if not is_missing(value)]
+        if not present:
+            empty.append(column)
+            continue
+        numbers = sum(1 for value in present if to_number(value) is not None)
+        if 0 < numbers < len(present):
+            mixed.append(column)
+    sample = dict(zip(columns, table.rows[0], strict=False)) if table.rows else {}
+    return CsvReport(
+        table.delimiter, columns, len(table.rows), sample, empty, mixed, table.ragged_lines
+    )
+
+
+def _json_type(value: object) -> str:
+    if isinstance(value, dict):
+        return "object"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    return "null" if value is None else "string"
+
+
+def _json_report(name: str, text: str) -> JsonReport:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise CapabilityInputError(
+            f"{name} is not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}. "
+            "Fix that spot (often a missing comma or quote) and upload it again."
+        ) from None
+    kind = _json_type(value)
+    sample = json.dumps(value, ensure_ascii=False)[:120]
+    if isinstance(value, dict):
+        return JsonReport(kind, list(value), len(value), 0, [], sample)
+    if isinstance(value, list):
+        records = [item for item in value if isinstance(item, dict)]
+        keys: list[str] = []
+        for record in records:
+            keys.extend(key for key in record if key not in keys)
+        shared = [key for key in keys if all(key in record for record in records)]
+        return JsonReport(kind, keys, len(value), len(records), shared, sample)
+    return JsonReport(kind, [], 0, 0, [], sample)
+
+
+_HEADING = re.compile(r"^(#{1,6}\s+.+|[A-Z][^.!?:]{2,60}:)$")
+_LIST_ITEM = re.compile(r"^\s*([-*•]|\d+[.)])\s+\S")
+_KEY_VALUE = re.compile(r"^([A-Z][\w ]{1,30}):\s+(\S.{0,80})$")
+
+
+def _text_report(text: str) -> TextReport:
+    lines = text.splitlines()
+    headings, key_values = [], {}
+    for line in lines:
+        stripped = line.strip()
+        if match := _KEY_VALUE.match(stripped):
+            key_values[match.group(1)] = match.group(2).strip()
+        elif _HEADING.match(stripped):
+            headings.append(stripped.lstrip("#").strip().rstrip(":"))
+    opening = [line.strip() for line in lines if line.strip()][:3]
+    return TextReport(
+        lines=len(lines),
+        words=len(text.split()),
+        characters=len(text),
+        opening=[line[:120] for line in opening],
+        headings=headings[:10],
+        list_items=sum(1 for line in lines if _LIST_ITEM.match(line)),
+        key_values=key_values,
+    )
+
+
+def parse_file(upload: Upload) -> FileReport:
+    """Parse an uploaded text, CSV or JSON file and report what is in it.
+
+    Raises CapabilityInputError, with what to do instead, for files it cannot read.
+    """
+    if len(upload.data) > MAX_UPLOAD_BYTES:
+        raise CapabilityInputError(
+            f"{upload.name} is {_size(len(upload.data))}, over the {_size(MAX_UPLOAD_BYTES)} "
+            "limit: split it (by month or region) or keep only the columns you need."
+        )
+    text, encoding = decode(upload.name, upload.data)
+    kind = _kind(upload.name, text)
+    details: CsvReport | JsonReport | TextReport
+    if kind == "csv":
+        details = _csv_report(upload.name, text)
+    elif kind == "json":
+        details = _json_report(upload.name, text)
+    else:
+        details = _text_report(text)
+    metadata = UploadMetadata(
+        upload.name,
+        len(upload.data),
+        hashlib.sha256(upload.data).hexdigest(),
+        _MEDIA_TYPES[kind],
+        kind,
+        encoding,
+    )
+    return FileReport(metadata, details)
