@@ -86,7 +86,7 @@ class Screenshots:
 @pytest.fixture
 def screenshots(request: pytest.FixtureRequest) -> Screenshots:
     artifacts = Path(os.environ.get("TEST_ARTIFACTS", ROOT / "test-artifacts"))
-    directory = artifacts / "browser" / re.sub(r"[^\w.-]+", "_", request.node.name)
+    directory = artifacts / "browser" / re.sub(r"[^\w.-]+", "_", request.node.name).strip("_")
     directory.mkdir(parents=True, exist_ok=True)
     for old in directory.glob("*.png"):
         old.unlink()

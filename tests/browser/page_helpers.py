@@ -1,0 +1,77 @@
+"""What the browser tests do on the chat page and read back from it and from the server."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from playwright.sync_api import Locator, Page, WebSocket, expect
+
+from tests.integration.conftest import RunningStack
+
+Frame = dict[str, Any]
+
+
+@dataclass
+class Frames:
+    """Every frame the page received on its sockets, by endpoint path."""
+
+    received: dict[str, list[Frame]] = field(default_factory=dict)
+
+    def watch(self, page: Page) -> None:
+        page.on("websocket", self._socket_opened)
+
+    def _socket_opened(self, socket: WebSocket) -> None:
+        path = socket.url.split("?")[0].split("/api/ws", 1)[-1]
+        frames = self.received.setdefault(path, [])
+        socket.on("framereceived", lambda payload: frames.append(json.loads(payload)))
+
+    def of(self, path: str, type: str) -> list[Frame]:
+        return [frame for frame in self.received.get(path, []) if frame["type"] == type]
+
+
+def guide_log(page: Page) -> Locator:
+    return page.get_by_role("log", name="Guide conversation")
+
+
+def liaison_log(page: Page, name: str) -> Locator:
+    return page.get_by_role("log", name=f"{name} liaison conversation")
+
+
+def send(page: Page, box_label: str, message: str) -> None:
+    box = page.get_by_role("textbox", name=box_label)
+    box.fill(message)
+    box.press("Enter")
+
+
+def wait_for_replies(log: Locator, count: int) -> None:
+    """Until the thread holds `count` finished replies and nothing is still streaming."""
+    expect(log.locator('li[data-role="assistant"][data-state="complete"]')).to_have_count(count)
+    expect(log.locator('li[data-state="streaming"], li[data-state="sending"]')).to_have_count(0)
+
+
+def shown(log: Locator) -> list[tuple[str, str]]:
+    """The thread as the page shows it: (role, text) of each message, in order."""
+    return [
+        (str(item.get_attribute("data-role")), item.locator(".content").inner_text())
+        for item in log.locator("li.message").all()
+    ]
+
+
+def recorded(stack: RunningStack, page: Page, agent_type: str) -> list[tuple[str, str]]:
+    """The conversation as the server recorded it, read over REST with the page's session."""
+    token = page.evaluate("localStorage.getItem('agentChat.sessionToken')")
+    assert token, "the page kept no session token"
+    response = httpx.get(
+        f"{stack.http_url}/api/chat/conversation/history",
+        params={"session_token": token, "agent_type": agent_type},
+        timeout=10,
+    )
+    response.raise_for_status()
+    return [(message["role"], message["content"]) for message in response.json()["messages"]]
+
+
+def expect_connected(page: Page) -> None:
+    expect(page.get_by_role("status")).to_have_attribute("data-status", "connected")

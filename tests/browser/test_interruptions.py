@@ -1,0 +1,229 @@
+"""The page when a reply is cut off, stopped or handed over, in real Chromium on the real stack.
+
+The guide's socket is routed through the test (Playwright's WebSocket routing), which forwards
+every frame both ways but can hold back the server's frames: that is how a test gets the page
+into the middle of a reply, however fast the agent answers.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+from playwright.sync_api import Page, WebSocketRoute, expect
+
+from tests.browser.conftest import Screenshots
+from tests.browser.page_helpers import (
+    Frame,
+    expect_connected,
+    guide_log,
+    liaison_log,
+    recorded,
+    send,
+    shown,
+    wait_for_replies,
+)
+from tests.integration.conftest import RunningStack
+
+pytestmark = pytest.mark.browser
+
+
+@dataclass
+class RoutedGuide:
+    """The page's guide sockets, passing through the test."""
+
+    # The URL of every guide socket the page opened, in order.
+    urls: list[str] = field(default_factory=list)
+    # Every frame the server sent, whether the page got it or not.
+    from_server: list[Frame] = field(default_factory=list)
+    # Server frames for which this says True are held back instead of reaching the page.
+    hold: Callable[[Frame], bool] | None = None
+    held: list[tuple[WebSocketRoute, str]] = field(default_factory=list)
+    # Called after each frame that reached the page, with the page's end of the socket.
+    after: Callable[[WebSocketRoute, Frame], None] | None = None
+
+    def attach(self, page: Page) -> None:
+        page.route_web_socket(re.compile(r"/api/ws/guide(\?|$)"), self._route)
+
+    def release(self) -> None:
+        """Let the held frames through, in order, and hold nothing more."""
+        self.hold = None
+        held, self.held = self.held, []
+        for page_end, message in held:
+            page_end.send(message)
+
+    def _route(self, page_end: WebSocketRoute) -> None:
+        self.urls.append(page_end.url)
+        server = page_end.connect_to_server()
+        server.on_message(lambda message: self._from_server(page_end, message))
+
+    def _from_server(self, page_end: WebSocketRoute, message: str | bytes) -> None:
+        text = message.decode() if isinstance(message, bytes) else message
+        frame: Frame = json.loads(text)
+        self.from_server.append(frame)
+        if self.hold is not None and self.hold(frame):
+            self.held.append((page_end, text))
+            return
+        page_end.send(text)
+        if self.after is not None:
+            self.after(page_end, frame)
+
+
+def wait_until(page: Page, condition: Callable[[], bool], seconds: float = 15) -> None:
+    """Let the page run (and the routes see frames) until `condition` holds."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting"
+        page.wait_for_timeout(50)
+
+
+def cut_from(first_held: str) -> Callable[[Frame], bool]:
+    """Hold back the first frame of type `first_held` and every frame after it."""
+    cut = False
+
+    def hold(frame: Frame) -> bool:
+        nonlocal cut
+        cut = cut or frame["type"] == first_held
+        return cut
+
+    return hold
+
+
+def cut_after_first_chunk() -> Callable[[Frame], bool]:
+    """Let the first chunk of the reply through, then hold back every frame."""
+    chunks = 0
+
+    def hold(frame: Frame) -> bool:
+        nonlocal chunks
+        if chunks > 0:
+            return True
+        chunks += frame["type"] == "chat_chunk"
+        return False
+
+    return hold
+
+
+@pytest.mark.parametrize(
+    "cut", ["before-the-ack", "mid-stream"], ids=["before-the-ack", "mid-stream"]
+)
+def test_a_cut_off_reply_completes_once_after_an_api_restart(
+    page: Page, stack: RunningStack, screenshots: Screenshots, cut: str
+) -> None:
+    """The server records the message and the reply while the page hears nothing more."""
+    guide = RoutedGuide()
+    guide.attach(page)
+    page.goto("/")
+    expect_connected(page)
+
+    guide.hold = (
+        cut_from("message_accepted") if cut == "before-the-ack" else cut_after_first_chunk()
+    )
+    question = "Who can help me map our onboarding process?"
+    send(page, "Message the Guide", question)
+    wait_until(page, lambda: any(f["type"] == "chat_response" for f in guide.from_server))
+    if cut == "mid-stream":
+        streaming = guide_log(page).locator('li[data-state="streaming"]')
+        expect(streaming).to_have_count(1)
+        partial = streaming.locator(".content").inner_text()
+    else:
+        expect(guide_log(page).locator('li[data-state="sending"]')).to_have_count(1)
+        partial = ""
+    screenshots.take(page, f"reply-cut-off-{cut}")
+
+    guide.hold = None
+    guide.held.clear()  # lost with the connection
+    stack.stop_api()
+    try:
+        expect(page.get_by_role("status")).not_to_have_attribute("data-status", "connected")
+        screenshots.take(page, "api-stopped-reconnecting")
+    finally:
+        stack.start_api()
+
+    expect_connected(page)
+    wait_for_replies(guide_log(page), 1)
+    screenshots.take(page, "reply-shown-once")
+    thread = shown(guide_log(page))
+    assert thread == recorded(stack, page, "guide")
+    assert [role for role, _ in thread] == ["user", "assistant"]
+    assert thread[1][1].startswith(partial)
+    assert any("last_event_id=" in url for url in guide.urls[1:]), "the page did not resume"
+
+
+def test_stop_asks_the_server_and_the_page_copes_with_its_answer(
+    page: Page, stack: RunningStack, screenshots: Screenshots
+) -> None:
+    guide = RoutedGuide()
+    guide.attach(page)
+    page.goto("/?cancel")  # the Stop button is behind a flag until the server can cancel
+    expect_connected(page)
+
+    guide.hold = lambda frame: frame["type"] in {"chat_chunk", "chat_response"}
+    send(page, "Message the Guide", "Tell me everything about the platform")
+    stop = page.get_by_role("button", name="Stop")
+    expect(stop).to_be_visible()
+    screenshots.take(page, "reply-in-progress-with-stop")
+    stop.click()
+
+    wait_until(
+        page,
+        lambda: any(
+            frame["type"] == "error" or frame.get("cancelled") for frame in guide.from_server
+        ),
+    )
+    if any(frame.get("code") == "unknown_type" for frame in guide.from_server):
+        # This server cannot cancel yet: the page says so and hides the button.
+        notice = page.get_by_role("alert").filter(has_text="cannot stop a reply")
+        expect(notice).to_be_visible()
+        expect(stop).to_have_count(0)
+        screenshots.take(page, "stop-not-supported-notice")
+        guide.release()
+        wait_for_replies(guide_log(page), 1)
+    else:
+        guide.release()
+        expect(guide_log(page).locator('li[data-state="cancelled"]')).to_have_count(1)
+    assert shown(guide_log(page)) == recorded(stack, page, "guide")
+
+
+def test_a_handoff_names_both_agents_and_offers_to_switch(
+    page: Page, stack: RunningStack, screenshots: Screenshots
+) -> None:
+    # The server does not hand off yet, so the test adds the frame the protocol describes.
+    guide = RoutedGuide()
+
+    def hand_off(page_end: WebSocketRoute, frame: Frame) -> None:
+        if frame["type"] != "message_accepted" or frame.get("duplicate"):
+            return
+        page_end.send(
+            json.dumps(
+                {
+                    "type": "handoff",
+                    "event_id": None,
+                    "agent_type": "guide",
+                    "pillar": None,
+                    "from": "guide",
+                    "to": "content_liaison",
+                    "to_pillar": "content",
+                    "reason": "Uploading files is the Content liaison's field.",
+                    "in_reply_to": frame["message_id"],
+                }
+            )
+        )
+
+    guide.after = hand_off
+    guide.attach(page)
+    page.goto("/#insights")
+    expect_connected(page)
+    send(page, "Message the Guide", "How do I upload my invoices?")
+    expect(guide_log(page)).to_contain_text("Guide -> Content liaison")
+    wait_for_replies(guide_log(page), 1)
+    screenshots.take(page, "handoff-offered")
+
+    page.get_by_role("button", name="Switch to Content").click()
+    expect(page.get_by_role("tab", name="Content")).to_have_attribute("aria-selected", "true")
+    expect(liaison_log(page, "Content")).to_be_visible()
+    assert page.url.endswith("#content")
+    screenshots.take(page, "switched-to-content")
