@@ -17,7 +17,7 @@ def main() -> None:
         factory=True,
         host=settings.api_host,
         port=settings.api_port,
-        ws="websockets",
+        ws="websockets-sansio",
         ws_max_size=settings.max_frame_bytes,
         ws_per_message_deflate=False,
         log_level="info",

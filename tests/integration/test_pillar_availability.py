@@ -51,7 +51,7 @@ async def partial_edge(stack: RunningStack) -> AsyncIterator[str]:
             create_app(settings, registry),
             host="127.0.0.1",
             port=port,
-            ws="websockets",
+            ws="websockets-sansio",
             log_level="warning",
         )
     )
