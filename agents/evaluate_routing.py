@@ -2,7 +2,8 @@
 
 Prints the accuracy and the confusion matrix (rows: the label, columns: the router's choice).
 `--split dev` is the part the router was tuned on, `--split holdout` the part it never was;
-the default is the whole set. `--errors` lists the misrouted utterances.
+the default is the whole set. `--errors` lists the misrouted utterances. `--data` evaluates
+another file of the same format, such as tests/data/routing_fresh.jsonl, written after tuning.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from agents.replies import WindowMessage
 from agents.router import route
 
 DATA = Path(__file__).parent.parent / "tests" / "data" / "routing.jsonl"
+FRESH = DATA.with_name("routing_fresh.jsonl")
 LABELS = ("guide", "content", "insights", "operations", "business_outcomes")
 
 
@@ -88,10 +90,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--split", choices=("all", "dev", "holdout"), default="all")
     parser.add_argument("--errors", action="store_true", help="list misrouted utterances")
+    parser.add_argument("--data", type=Path, default=DATA, help="a labelled .jsonl file")
     args = parser.parse_args(argv)
-    examples = [e for e in load_examples() if args.split in ("all", e.split)]
+    examples = [e for e in load_examples(args.data) if args.split in ("all", e.split)]
     evaluation = evaluate(examples)
-    print(f"split: {args.split}, utterances: {evaluation.total}")
+    print(f"data: {args.data.name}, split: {args.split}, utterances: {evaluation.total}")
     print(f"accuracy: {evaluation.accuracy:.1%} ({evaluation.correct}/{evaluation.total})")
     print()
     print(confusion_table(evaluation))
