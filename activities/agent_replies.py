@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -38,6 +39,8 @@ class GenerateReplyInput:
 class GeneratedReply:
     message_id: str
     content: str
+    # True when the user stopped the reply: `content` is what had streamed by then.
+    cancelled: bool = False
 
 
 class AgentReplies:
@@ -80,7 +83,12 @@ class AgentReplies:
                 await self._communication.publish(
                     conversation, {"type": "chat_chunk", **frame, "delta": delta}
                 )
+                # Heartbeats carry cancellation: the user's Stop arrives through them.
                 activity.heartbeat(len(parts))
+        except asyncio.CancelledError:
+            if activity.is_worker_shutdown():
+                raise  # not the user's doing: the reply restarts on another worker
+            return GeneratedReply(input.message_id, "".join(parts), cancelled=True)
         except ReplyRejected as error:
             raise ApplicationError(str(error), type="ReplyRejected", non_retryable=True) from error
         except ReplyUnavailable as error:

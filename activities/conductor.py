@@ -17,6 +17,8 @@ class RouteInput:
     # The conversation the message was sent in.
     conversation: AgentType
     message: str
+    # The message's sequence number: the routing context is what came before it.
+    seq: int = 0
 
 
 @dataclass

@@ -35,6 +35,18 @@ class RecordReplyInput:
     timestamp: str
     # ... and the agent that wrote it (a liaison answering in the guide's conversation).
     author: AgentType | None = None
+    # The user stopped it; `content` is the part that had streamed.
+    cancelled: bool = False
+
+
+@dataclass
+class HandoffInput:
+    session_id: str
+    # The guide's conversation, where the liaison will answer.
+    agent_type: AgentType
+    to: AgentType
+    reason: str
+    in_reply_to: str
 
 
 @dataclass
@@ -94,6 +106,7 @@ class PostOffice:
         """Persist the agent's whole reply and publish it as `chat_response`."""
         author = input.author or input.agent_type
         conversation = Conversation(input.session_id, input.agent_type)
+        stopped = {"cancelled": True} if input.cancelled else {}
         recorded = await self._communication.record(
             conversation,
             input.message_id,
@@ -104,6 +117,7 @@ class PostOffice:
                 "timestamp": input.timestamp,
                 "agent_type": author.value,
                 "in_reply_to": input.in_reply_to,
+                **stopped,
             },
             body={
                 "type": "chat_response",
@@ -113,9 +127,27 @@ class PostOffice:
                 "message": input.content,
                 "session_id": input.session_id,
                 "timestamp": input.timestamp,
+                **stopped,
             },
         )
         return RecordResult(recorded.event_id, recorded.seq, first_time=True)
+
+    @activity.defn
+    async def announce_handoff(self, input: HandoffInput) -> str:
+        """Tell the guide's sockets that a liaison takes this message over."""
+        pillar = input.to.pillar
+        return await self._communication.publish(
+            Conversation(input.session_id, input.agent_type),
+            {
+                "type": "handoff",
+                **attribution(input.agent_type),
+                "from": input.agent_type.value,
+                "to": input.to.value,
+                "to_pillar": pillar.value if pillar else None,
+                "reason": input.reason,
+                "in_reply_to": input.in_reply_to,
+            },
+        )
 
     @activity.defn
     async def report_turn_failure(self, input: TurnFailedInput) -> str:

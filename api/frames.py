@@ -39,9 +39,16 @@ class PingFrame(_Frame):
     type: Literal["ping"]
 
 
-ClientFrame = Annotated[ChatMessageFrame | ResumeFrame | PingFrame, Field(discriminator="type")]
-CLIENT_FRAME_TYPES = ("chat_message", "resume", "ping")
-_client_frame: TypeAdapter[ChatMessageFrame | ResumeFrame | PingFrame] = TypeAdapter(ClientFrame)
+class CancelFrame(_Frame):
+    type: Literal["cancel"]
+    # The reply's id, or the id of the user message it answers.
+    message_id: str = Field(min_length=1, max_length=200)
+
+
+AnyClientFrame = ChatMessageFrame | ResumeFrame | PingFrame | CancelFrame
+ClientFrame = Annotated[AnyClientFrame, Field(discriminator="type")]
+CLIENT_FRAME_TYPES = ("chat_message", "resume", "ping", "cancel")
+_client_frame: TypeAdapter[AnyClientFrame] = TypeAdapter(ClientFrame)
 
 
 class FrameError(ValueError):
@@ -52,7 +59,7 @@ class FrameError(ValueError):
         self.code = code
 
 
-def parse_client_frame(text: str) -> ChatMessageFrame | ResumeFrame | PingFrame:
+def parse_client_frame(text: str) -> AnyClientFrame:
     try:
         data = json.loads(text)
     except ValueError:

@@ -196,6 +196,8 @@ class _Socket:
                 await self._submit(frame)
             elif isinstance(frame, frames.ResumeFrame):
                 await self._resume(frame.last_event_id)
+            elif isinstance(frame, frames.CancelFrame):
+                await self._cancel(frame.message_id)
             else:
                 await self._send_frame("pong")
 
@@ -243,6 +245,15 @@ class _Socket:
                 client_message_id=frame.client_message_id,
                 seq=ack.seq,
                 duplicate=True,
+            )
+
+    async def _cancel(self, message_id: str) -> None:
+        try:
+            await self._edge.sdk.cancel_reply(self._connection.connection_id, message_id)
+        except RPCError as error:
+            logger.warning("cancelling a reply failed: %s", error)
+            await self._send_error(
+                "unavailable", "The reply could not be stopped; try again.", in_reply_to=message_id
             )
 
     async def _send_error(self, code: str, message: str, **fields: object) -> None:

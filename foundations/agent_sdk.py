@@ -29,6 +29,7 @@ from foundations.communication import (
 from foundations.sessions import SessionGrant, SessionRecord
 from foundations.settings import Settings
 from workflows.chat_session import (
+    CancelReplyInput,
     ChatSessionInput,
     ChatSessionWorkflow,
     SubmitMessageInput,
@@ -178,6 +179,26 @@ class AgentWebSocketSDK:
             SubmitMessageInput(connection.agent_type, message, client_message_id),
             start_workflow_operation=start,
         )
+
+    async def cancel_reply(self, connection_id: str, message_id: str) -> None:
+        """Stop the reply `message_id` (or the reply to the user message `message_id`).
+
+        Its partial text is recorded and published as a cancelled `chat_response`; a reply
+        that has already finished is left as it is.
+        """
+        connection = self._connection(connection_id)
+        handle = self._temporal.get_workflow_handle_for(
+            ChatSessionWorkflow.run, session_workflow_id(connection.session.session_id)
+        )
+        try:
+            await handle.signal(
+                ChatSessionWorkflow.cancel_reply,
+                CancelReplyInput(connection.agent_type, message_id),
+            )
+        except RPCError as error:
+            if error.status is not RPCStatusCode.NOT_FOUND:
+                raise
+            # No run in progress: nothing is streaming, so nothing to stop.
 
     async def receive_agent_message(self, connection_id: str) -> Event:
         """The next event of the conversation for this connection, each exactly once."""

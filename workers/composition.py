@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 import redis.asyncio as redis
@@ -21,6 +22,10 @@ from foundations.gateway import PlatformGateway
 from foundations.sessions import SessionStore
 from foundations.settings import Settings
 from workflows.chat_session import ChatSessionWorkflow
+
+
+# Heartbeats deliver cancellation: this keeps a user's Stop within about a second.
+HEARTBEAT_THROTTLE = timedelta(seconds=1)
 
 
 def communication_foundation(client: redis.Redis, settings: Settings) -> CommunicationFoundation:
@@ -95,6 +100,7 @@ def activities(
         conductor.route,
         post_office.record_user_message,
         post_office.record_reply,
+        post_office.announce_handoff,
         post_office.report_turn_failure,
         agent_replies.generate_reply,
     ]
@@ -114,4 +120,6 @@ def chat_worker(
         workflows=[ChatSessionWorkflow],
         activities=activities(redis_client, settings, provider),
         max_concurrent_activities=200,
+        default_heartbeat_throttle_interval=HEARTBEAT_THROTTLE,
+        max_heartbeat_throttle_interval=HEARTBEAT_THROTTLE,
     )

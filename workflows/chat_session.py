@@ -21,12 +21,13 @@ from temporalio.common import (
     SearchAttributePair,
     TypedSearchAttributes,
 )
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.agent_replies import AgentReplies, GenerateReplyInput
+    from activities.agent_replies import AgentReplies, GeneratedReply, GenerateReplyInput
     from activities.conductor import Conductor, RouteInput
     from activities.post_office import (
+        HandoffInput,
         PostOffice,
         RecordReplyInput,
         RecordUserMessageInput,
@@ -110,6 +111,13 @@ class SubmitMessageResult:
 
 
 @dataclass
+class CancelReplyInput:
+    agent_type: AgentType
+    # The reply's id, or the id of the user message it answers.
+    message_id: str
+
+
+@dataclass
 class ChatSessionInput:
     session_id: str
     user_id: str
@@ -154,6 +162,9 @@ class ChatSessionWorkflow:
         self._turns_this_run = 0
         self._last_message_at = workflow.now()
         self._failure: BaseException | None = None
+        # The reply streaming in each conversation, by the user message it answers.
+        self._replying: dict[AgentType, tuple[str, workflow.ActivityHandle[GeneratedReply]]] = {}
+        self._cancelled: set[str] = set()
 
     @workflow.run
     async def run(self, input: ChatSessionInput) -> None:
@@ -282,6 +293,20 @@ class ChatSessionWorkflow:
         """Refuse new messages, finish the turns already accepted, then complete."""
         self._closed = True
 
+    @workflow.signal
+    def cancel_reply(self, input: CancelReplyInput) -> None:
+        """Stop a reply: the streaming one is cut short, a queued one is never started."""
+        message_id = input.message_id.removeprefix("r-")
+        replying = self._replying.get(input.agent_type)
+        if replying is not None and replying[0] == message_id:
+            replying[1].cancel()
+            return
+        conversation = self._conversations.get(input.agent_type)
+        if conversation is not None and any(
+            t.message_id == message_id for t in conversation.pending
+        ):
+            self._cancelled.add(message_id)
+
     # --- turns ---------------------------------------------------------------------------
 
     def _start_turns(self, agent_type: AgentType) -> None:
@@ -313,25 +338,24 @@ class ChatSessionWorkflow:
         try:
             decision = await workflow.execute_local_activity_method(
                 Conductor.route,
-                RouteInput(session_id, conversation, turn.message),
+                RouteInput(session_id, conversation, turn.message, turn.seq),
                 start_to_close_timeout=LOCAL_STEP_TIMEOUT,
                 retry_policy=TURN_STEP_RETRY,
             )
-            reply = await workflow.execute_activity_method(
-                AgentReplies.generate_reply,
-                GenerateReplyInput(
-                    session_id=session_id,
-                    conversation=conversation,
-                    agent_type=decision.agent_type,
-                    message_id=f"r-{turn.message_id}",
-                    in_reply_to=turn.message_id,
-                    in_reply_to_seq=turn.seq,
-                    message=turn.message,
-                ),
-                start_to_close_timeout=REPLY_TIMEOUT,
-                heartbeat_timeout=REPLY_HEARTBEAT_TIMEOUT,
-                retry_policy=REPLY_RETRY,
-            )
+            if decision.handoff_reason is not None:
+                await workflow.execute_local_activity_method(
+                    PostOffice.announce_handoff,
+                    HandoffInput(
+                        session_id,
+                        conversation,
+                        decision.agent_type,
+                        decision.handoff_reason,
+                        turn.message_id,
+                    ),
+                    start_to_close_timeout=LOCAL_STEP_TIMEOUT,
+                    retry_policy=TURN_STEP_RETRY,
+                )
+            reply = await self._generate_reply(conversation, turn, decision.agent_type)
             await workflow.execute_local_activity_method(
                 PostOffice.record_reply,
                 RecordReplyInput(
@@ -342,6 +366,7 @@ class ChatSessionWorkflow:
                     content=reply.content,
                     timestamp=workflow.now().isoformat(),
                     author=decision.agent_type,
+                    cancelled=reply.cancelled,
                 ),
                 start_to_close_timeout=LOCAL_STEP_TIMEOUT,
                 retry_policy=TURN_STEP_RETRY,
@@ -349,6 +374,40 @@ class ChatSessionWorkflow:
         except ActivityError as error:
             workflow.logger.warning("turn for %s failed: %s", turn.message_id, error.cause)
             await self._report_turn_failure(conversation, turn, error.cause)
+
+    async def _generate_reply(
+        self, conversation: AgentType, turn: Turn, agent_type: AgentType
+    ) -> GeneratedReply:
+        reply_id = f"r-{turn.message_id}"
+        if turn.message_id in self._cancelled:
+            self._cancelled.discard(turn.message_id)
+            return GeneratedReply(reply_id, "", cancelled=True)
+        handle = workflow.start_activity_method(
+            AgentReplies.generate_reply,
+            GenerateReplyInput(
+                session_id=self._input.session_id,
+                conversation=conversation,
+                agent_type=agent_type,
+                message_id=reply_id,
+                in_reply_to=turn.message_id,
+                in_reply_to_seq=turn.seq,
+                message=turn.message,
+            ),
+            start_to_close_timeout=REPLY_TIMEOUT,
+            heartbeat_timeout=REPLY_HEARTBEAT_TIMEOUT,
+            retry_policy=REPLY_RETRY,
+            # A stopped reply returns what it had streamed; wait for it.
+            cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+        )
+        self._replying[conversation] = (turn.message_id, handle)
+        try:
+            return await handle
+        except ActivityError as error:
+            if isinstance(error.cause, CancelledError):  # stopped before it started streaming
+                return GeneratedReply(reply_id, "", cancelled=True)
+            raise
+        finally:
+            del self._replying[conversation]
 
     async def _report_turn_failure(
         self, conversation: AgentType, turn: Turn, cause: BaseException | None

@@ -16,6 +16,7 @@ from temporalio import activity
 from activities.agent_replies import GeneratedReply, GenerateReplyInput
 from activities.conductor import RouteDecision, RouteInput
 from activities.post_office import (
+    HandoffInput,
     RecordReplyInput,
     RecordResult,
     RecordUserMessageInput,
@@ -36,6 +37,9 @@ class FakeTurnActivities:
     hold: dict[str, asyncio.Event] = field(default_factory=dict)
     # Set when generation for a message text has started.
     started: dict[str, asyncio.Event] = field(default_factory=lambda: defaultdict(asyncio.Event))
+    handoffs: list[HandoffInput] = field(default_factory=list)
+    # Messages the guide hands to a liaison: text -> liaison.
+    route_to: dict[str, AgentType] = field(default_factory=dict)
     refuse_with: Admission | None = None
     _seq: dict[AgentType, int] = field(default_factory=lambda: defaultdict(int))
 
@@ -55,7 +59,15 @@ class FakeTurnActivities:
 
     @activity.defn(name="route")
     async def route(self, input: RouteInput) -> RouteDecision:
+        liaison = self.route_to.get(input.message)
+        if liaison is not None:
+            return RouteDecision(liaison, handoff_reason=f"{liaison.value} knows this best")
         return RouteDecision(input.conversation)
+
+    @activity.defn(name="announce_handoff")
+    async def announce_handoff(self, input: HandoffInput) -> str:
+        self.handoffs.append(input)
+        return "8-0"
 
     @activity.defn(name="generate_reply")
     async def generate_reply(self, input: GenerateReplyInput) -> GeneratedReply:
@@ -63,7 +75,12 @@ class FakeTurnActivities:
         self.started[input.message].set()
         held = self.hold.get(input.message)
         if held is not None:
-            await held.wait()
+            try:
+                while not held.is_set():
+                    activity.heartbeat()
+                    await asyncio.sleep(0.05)
+            except asyncio.CancelledError:
+                return GeneratedReply(input.message_id, "partial", cancelled=True)
         return GeneratedReply(input.message_id, f"reply to {input.message}")
 
     @activity.defn(name="record_reply")
@@ -83,6 +100,7 @@ class FakeTurnActivities:
             self.route,
             self.generate_reply,
             self.record_reply,
+            self.announce_handoff,
             self.report_turn_failure,
         ]
 

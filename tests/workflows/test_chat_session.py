@@ -25,7 +25,9 @@ from temporalio.worker import Worker
 from activities.traffic_cop import Admission
 from agents.catalog import AgentType
 from tests.workflows.fakes import FakeTurnActivities
+from workers.composition import HEARTBEAT_THROTTLE
 from workflows.chat_session import (
+    CancelReplyInput,
     ChatSessionInput,
     ChatSessionWorkflow,
     SubmitMessageInput,
@@ -92,6 +94,8 @@ async def session(workflow_env: WorkflowEnvironment) -> AsyncIterator[Session]:
         task_queue=task_queue,
         workflows=[ChatSessionWorkflow],
         activities=fakes.all(),
+        default_heartbeat_throttle_interval=HEARTBEAT_THROTTLE,
+        max_heartbeat_throttle_interval=HEARTBEAT_THROTTLE,
     ):
         session = Session(workflow_env, task_queue, fakes, uuid.uuid4().hex)
         yield session
@@ -239,3 +243,47 @@ async def test_status_query_reports_conversations(session: Session) -> None:
     status = await session.handle.query(ChatSessionWorkflow.get_status)
     assert {c.agent_type: c.turns_completed for c in status.conversations} == {GUIDE: 1, CONTENT: 1}
     assert not status.closed
+
+
+async def test_the_guide_hands_a_message_to_a_liaison(session: Session) -> None:
+    session.fakes.route_to["how do I upload a CSV?"] = CONTENT
+    ack = await session.send(GUIDE, "how do I upload a CSV?")
+    await session.replies(1)
+    [handoff] = session.fakes.handoffs
+    assert (handoff.agent_type, handoff.to, handoff.in_reply_to) == (GUIDE, CONTENT, ack.message_id)
+    [reply] = session.fakes.replies_recorded
+    # Recorded in the guide's conversation, written by the liaison.
+    assert (reply.agent_type, reply.author) == (GUIDE, CONTENT)
+    assert session.fakes.replies_started[0].agent_type is CONTENT
+
+
+async def test_a_streaming_reply_can_be_stopped(session: Session) -> None:
+    fakes = session.fakes
+    fakes.hold["long story"] = asyncio.Event()
+    ack = await session.send(GUIDE, "long story")
+    await asyncio.wait_for(fakes.started["long story"].wait(), 10)
+    await session.handle.signal(
+        ChatSessionWorkflow.cancel_reply, CancelReplyInput(GUIDE, f"r-{ack.message_id}")
+    )
+    await session.replies(1)
+    [reply] = fakes.replies_recorded
+    assert (reply.cancelled, reply.content, reply.in_reply_to) == (True, "partial", ack.message_id)
+    await session.send(GUIDE, "next")
+    await session.replies(2)
+    assert fakes.replies_recorded[1].content == "reply to next"
+
+
+async def test_a_queued_reply_stopped_before_it_starts_is_never_generated(session: Session) -> None:
+    fakes = session.fakes
+    release = fakes.hold["first"] = asyncio.Event()
+    await session.send(GUIDE, "first")
+    queued = await session.send(GUIDE, "second")
+    await asyncio.wait_for(fakes.started["first"].wait(), 10)
+    await session.handle.signal(
+        ChatSessionWorkflow.cancel_reply, CancelReplyInput(GUIDE, queued.message_id)
+    )
+    await asyncio.sleep(0.2)
+    release.set()
+    await session.replies(2)
+    assert [r.message for r in fakes.replies_started] == ["first"]
+    assert (fakes.replies_recorded[1].cancelled, fakes.replies_recorded[1].content) == (True, "")
