@@ -19,6 +19,7 @@ from activities.traffic_cop import TrafficCop
 from agents.catalog import AgentType, Pillar
 from agents.orchestrators import OrchestratorRegistry
 from foundations.communication import (
+    RESYNC,
     CommunicationFoundation,
     Conversation,
     Event,
@@ -63,6 +64,7 @@ class AgentConnection:
     live: asyncio.Queue[Event]
     # The last event delivered; live events at or before it are duplicates.
     cursor: tuple[int, int] = (0, 0)
+    cursor_id: str = "0-0"
     backlog: list[Event] = field(default_factory=list)
 
     @property
@@ -142,7 +144,7 @@ class AgentWebSocketSDK:
         """Queue every event after `last_event_id` for delivery; False if some were trimmed away."""
         connection = self._connection(connection_id)
         replay = await self._communication.events_after(connection.conversation, last_event_id)
-        connection.cursor = event_id_key(last_event_id)
+        connection.cursor, connection.cursor_id = event_id_key(last_event_id), last_event_id
         connection.backlog = list(replay.events)
         # Wake a receiver blocked on live events; the "0-0" event itself is never delivered.
         connection.live.put_nowait(Event("0-0", "{}"))
@@ -208,10 +210,16 @@ class AgentWebSocketSDK:
                 event = connection.backlog.pop(0)
             else:
                 event = await connection.live.get()
+            if event is RESYNC:
+                replay = await self._communication.events_after(
+                    connection.conversation, connection.cursor_id
+                )
+                connection.backlog.extend(replay.events)
+                continue
             key = event_id_key(event.event_id)
             if key <= connection.cursor:
                 continue
-            connection.cursor = key
+            connection.cursor, connection.cursor_id = key, event.event_id
             return event
 
     async def disconnect_agent(self, connection_id: str) -> None:

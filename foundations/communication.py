@@ -107,6 +107,11 @@ class Recorded:
     owner: str
 
 
+# Put on live queues after the relay lost its Redis connection: events may have been missed
+# and must be read from the stream.
+RESYNC = Event("resync", "{}")
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """A conversation's recorded messages, complete up to `event_id` ("0-0": none yet)."""
@@ -267,6 +272,7 @@ class LiveRelay:
         self._confirmed: dict[str, asyncio.Event] = {}
         self._task: asyncio.Task[None] | None = None
         self._control_channel = "chat:relay-control"
+        self._resync_pending = False
 
     async def start(self) -> None:
         await self._pubsub.subscribe(self._control_channel)
@@ -309,12 +315,20 @@ class LiveRelay:
                 message = await self._pubsub.get_message(timeout=None)
             except (redis.ConnectionError, OSError):
                 logger.warning("live relay lost its Redis connection; resubscribing")
+                self._resync_pending = True
                 await asyncio.sleep(0.5)
                 continue
             if message is None:
                 continue
             channel = text(message["channel"])
             if message["type"] == "subscribe":
+                if self._resync_pending:
+                    # Subscribed again (one command for every channel): whatever was published
+                    # while the connection was down is in the streams; tell the sockets.
+                    self._resync_pending = False
+                    for queues in self._listeners.values():
+                        for queue in queues:
+                            queue.put_nowait(RESYNC)
                 confirmed = self._confirmed.get(channel)
                 if confirmed is not None:
                     confirmed.set()

@@ -23,7 +23,6 @@ from foundations.sessions import SessionStore
 from foundations.settings import Settings
 from workflows.chat_session import ChatSessionWorkflow
 
-
 # Heartbeats deliver cancellation: this keeps a user's Stop within about a second.
 HEARTBEAT_THROTTLE = timedelta(seconds=1)
 

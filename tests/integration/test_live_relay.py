@@ -1,0 +1,70 @@
+"""The live relay loses its Redis connection: sockets still get every event, in order, once."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+
+import pytest
+import redis.asyncio as redis
+from temporalio.client import Client
+
+from activities.traffic_cop import ContentPolicy, RateLimits, TrafficCop
+from agents.orchestrators import default_registry
+from foundations.agent_sdk import AgentWebSocketSDK
+from foundations.communication import Conversation, LiveRelay
+from foundations.sessions import SessionStore
+from foundations.settings import Settings
+from workers.composition import communication_foundation
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def sdk(
+    redis_client: redis.Redis, temporal_client: Client
+) -> AsyncIterator[AgentWebSocketSDK]:
+    settings = Settings()
+    communication = communication_foundation(redis_client, settings)
+    relay = LiveRelay(redis_client)
+    await relay.start()
+    yield AgentWebSocketSDK(
+        temporal=temporal_client,
+        traffic_cop=TrafficCop(
+            SessionStore(redis_client, 3600),
+            redis_client,
+            ContentPolicy(),
+            RateLimits(10, 10),
+            communication,
+        ),
+        communication=communication,
+        relay=relay,
+        orchestrators=default_registry(),
+        settings=settings,
+    )
+    await relay.stop()
+
+
+async def test_events_published_while_the_relay_reconnects_are_not_lost(
+    sdk: AgentWebSocketSDK, redis_client: redis.Redis
+) -> None:
+    connection = await sdk.connect_guide_agent(None)
+    await sdk.restore(connection.connection_id)
+    communication = communication_foundation(redis_client, Settings())
+    conversation = Conversation(connection.session.session_id, connection.agent_type)
+    await communication.publish(conversation, {"type": "chat_chunk", "delta": "before"})
+    # Drop every pub/sub connection (this relay's among them), then publish at once: the
+    # relay is not subscribed yet, so these only reach the stream.
+    await redis_client.client_kill_filter(_type="pubsub")
+    for delta in ["while-1", "while-2"]:
+        await communication.publish(conversation, {"type": "chat_chunk", "delta": delta})
+    await asyncio.sleep(1.5)
+    await communication.publish(conversation, {"type": "chat_chunk", "delta": "after"})
+    received = []
+    async with asyncio.timeout(10):
+        while len(received) < 4:
+            event = await sdk.receive_agent_message(connection.connection_id)
+            received.append(json.loads(event.body)["delta"])
+    assert received == ["before", "while-1", "while-2", "after"]
+    await sdk.disconnect_agent(connection.connection_id)
