@@ -61,7 +61,7 @@ async def test_events_published_while_the_relay_reconnects_are_not_lost(
         await communication.publish(conversation, {"type": "chat_chunk", "delta": delta})
     await asyncio.sleep(1.5)
     await communication.publish(conversation, {"type": "chat_chunk", "delta": "after"})
-    received = []
+    received: list[str] = []
     async with asyncio.timeout(10):
         while len(received) < 4:
             event = await sdk.receive_agent_message(connection.connection_id)
