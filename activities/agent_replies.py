@@ -11,13 +11,18 @@ from temporalio.exceptions import ApplicationError
 
 from agents.catalog import AgentType
 from agents.replies import (
+    CapabilityOutcome,
     ReplyContext,
     ReplyProvider,
     ReplyRejected,
     ReplyUnavailable,
-    WindowMessage,
 )
-from foundations.communication import CommunicationFoundation, Conversation, attribution
+from foundations.communication import (
+    CommunicationFoundation,
+    Conversation,
+    attribution,
+    window_before,
+)
 from foundations.gateway import Realm
 
 
@@ -33,6 +38,8 @@ class GenerateReplyInput:
     # The sequence number of the message being answered: the window ends before it.
     in_reply_to_seq: int
     message: str
+    # What the liaison's orchestrator did for this message, for the reply to cite.
+    capability: CapabilityOutcome | None = None
 
 
 @dataclass
@@ -74,7 +81,13 @@ class AgentReplies:
             session_id=input.session_id,
             agent_type=input.agent_type,
             message=input.message,
-            window=await self._window(conversation, input.in_reply_to_seq),
+            window=await window_before(
+                self._communication,
+                conversation,
+                input.in_reply_to_seq,
+                self._context_window_messages,
+            ),
+            capability=input.capability,
         )
         parts: list[str] = []
         try:
@@ -99,15 +112,3 @@ class AgentReplies:
                 next_retry_delay=timedelta(seconds=delay) if delay else None,
             ) from error
         return GeneratedReply(input.message_id, "".join(parts))
-
-    async def _window(self, conversation: Conversation, before_seq: int) -> list[WindowMessage]:
-        """The messages before the one being answered, at most the configured window."""
-        messages = await self._communication.history(
-            conversation, self._context_window_messages + 1
-        )
-        window = [
-            WindowMessage(role=message["role"], content=message["content"])
-            for message in messages
-            if message["seq"] < before_seq
-        ]
-        return window[-self._context_window_messages :]

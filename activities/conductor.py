@@ -6,8 +6,12 @@ from dataclasses import dataclass
 
 from temporalio import activity
 
+from agents.capabilities import CapabilityRequest
 from agents.catalog import AgentType
 from agents.orchestrators import OrchestratorRegistry
+from agents.replies import WindowMessage
+from agents.router import route
+from foundations.communication import CommunicationFoundation, Conversation, window_before
 from foundations.gateway import Realm
 
 
@@ -27,21 +31,57 @@ class RouteDecision:
     agent_type: AgentType
     # Set when the guide hands the message to a pillar's liaison.
     handoff_reason: str | None = None
+    # Set when the answering liaison should run one of its orchestrator's capabilities first.
+    capability: CapabilityRequest | None = None
 
 
 class Conductor:
-    """Routes each message to the agent that should answer it."""
+    """Routes each message to the agent that should answer it.
+
+    In a liaison's conversation the liaison answers. In the guide's, the router reads the
+    message (and the turns before it, for follow-ups) and either lets the guide answer or
+    hands the message to the pillar's liaison, if that pillar is served.
+    """
 
     REALM = Realm.SMART_CITY
-    USES = ("orchestrators",)
+    USES = ("orchestrators", "communication_foundation")
 
-    def __init__(self, orchestrators: OrchestratorRegistry) -> None:
+    def __init__(
+        self,
+        orchestrators: OrchestratorRegistry,
+        communication: CommunicationFoundation,
+        window_messages: int,
+    ) -> None:
         self._orchestrators = orchestrators
+        self._communication = communication
+        self._window_messages = window_messages
 
     @activity.defn
     async def route(self, input: RouteInput) -> RouteDecision:
-        """A liaison conversation is answered by that pillar's liaison; the guide answers its own."""
-        pillar = input.conversation.pillar
-        if pillar is None:
+        """Who answers, whether that is a handoff, and which capability to run."""
+        window = await window_before(
+            self._communication,
+            Conversation(input.session_id, input.conversation),
+            input.seq,
+            self._window_messages,
+        )
+        decision = self._decide(input.conversation, input.message, window)
+        orchestrator = self._orchestrators.capabilities(decision.agent_type)
+        if orchestrator is not None:
+            decision.capability = orchestrator.plan(input.message, window)
+        return decision
+
+    def _decide(
+        self, conversation: AgentType, message: str, window: list[WindowMessage]
+    ) -> RouteDecision:
+        pillar = conversation.pillar
+        if pillar is not None:
+            return RouteDecision(self._orchestrators.liaison(pillar))
+        routed = route(message, window)
+        if routed.pillar is None:
             return RouteDecision(AgentType.GUIDE)
-        return RouteDecision(self._orchestrators.liaison(pillar))
+        try:
+            liaison = self._orchestrators.liaison(routed.pillar)
+        except LookupError:
+            return RouteDecision(AgentType.GUIDE)  # that pillar is not served here
+        return RouteDecision(liaison, handoff_reason=routed.reason)

@@ -8,9 +8,11 @@ user turn. When the liaison ran a capability, the answer cites its result first.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
 from agents.catalog import AgentType, Pillar, liaison_for
 from agents.replies import CapabilityOutcome, ReplyContext, WindowMessage
@@ -237,9 +239,14 @@ def compose_reply(context: ReplyContext) -> str:
 class BuiltInResponder:
     """Answers every agent type deterministically from the knowledge base, word by word."""
 
-    def __init__(self, index: KnowledgeIndex | None = None) -> None:
+    def __init__(
+        self, index: KnowledgeIndex | None = None, delta_delay: timedelta = timedelta(0)
+    ) -> None:
         self._responder = KnowledgeResponder(index)
+        self._delay_seconds = delta_delay.total_seconds()
 
     async def stream_reply(self, context: ReplyContext) -> AsyncIterator[str]:
         for delta in word_deltas(self._responder.compose(context)):
+            if self._delay_seconds:
+                await asyncio.sleep(self._delay_seconds)
             yield delta

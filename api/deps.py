@@ -11,6 +11,7 @@ from temporalio.client import Client
 
 from foundations.agent_sdk import AgentWebSocketSDK
 from foundations.settings import Settings
+from foundations.uploads import UploadStore
 
 
 @dataclass
@@ -21,6 +22,7 @@ class EdgeState:
     temporal: Client
     redis: redis.Redis
     sdk: AgentWebSocketSDK
+    uploads: UploadStore
 
 
 def _state(request: Request) -> EdgeState:

@@ -15,13 +15,14 @@ from temporalio.client import Client
 
 from activities.traffic_cop import ContentPolicy, RateLimits, TrafficCop
 from agents.orchestrators import OrchestratorRegistry, default_registry
-from api import chat_rest, health, websocket
+from api import chat_rest, health, uploads, websocket
 from api.deps import EdgeState
 from foundations.agent_sdk import AgentWebSocketSDK
 from foundations.communication import LiveRelay
 from foundations.gateway import PlatformGateway, Realm
 from foundations.sessions import SessionStore
 from foundations.settings import Settings, get_settings
+from foundations.uploads import UploadStore
 from workers.composition import communication_foundation
 
 logger = logging.getLogger(__name__)
@@ -29,7 +30,7 @@ logger = logging.getLogger(__name__)
 FRONTEND_DIST = Path(__file__).resolve().parent.parent / "frontend" / "dist"
 
 # What the edge uses, checked against the gateway's map when the app starts.
-EDGE_USES = ("session", "websocket", "orchestrators")
+EDGE_USES = ("session", "websocket", "orchestrators", "file_storage")
 
 
 def create_app(
@@ -51,6 +52,7 @@ def create_app(
                 "session": sessions,
                 "websocket": communication,
                 "orchestrators": orchestrators or default_registry(),
+                "file_storage": UploadStore(redis_client, settings.session_ttl_seconds),
             }
         )
         granted = gateway.grant(Realm.EXPERIENCE, EDGE_USES)
@@ -73,7 +75,7 @@ def create_app(
             orchestrators=granted["orchestrators"],
             settings=settings,
         )
-        app.state.edge = EdgeState(settings, temporal, redis_client, sdk)
+        app.state.edge = EdgeState(settings, temporal, redis_client, sdk, granted["file_storage"])
         try:
             yield
         finally:
@@ -83,6 +85,7 @@ def create_app(
     app = FastAPI(title="Agent chat", lifespan=lifespan)
     app.include_router(health.router)
     app.include_router(chat_rest.router)
+    app.include_router(uploads.router)
     app.include_router(websocket.router)
     if (FRONTEND_DIST / "index.html").exists():
         app.mount("/", StaticFiles(directory=FRONTEND_DIST, html=True), name="frontend")

@@ -19,6 +19,7 @@ from typing import Any
 import redis.asyncio as redis
 
 from agents.catalog import AgentType
+from agents.replies import WindowMessage
 
 logger = logging.getLogger(__name__)
 
@@ -339,6 +340,19 @@ class LiveRelay:
             event = Event(event_id, body)
             for queue in self._listeners.get(channel, ()):
                 queue.put_nowait(event)
+
+
+async def window_before(
+    communication: CommunicationFoundation, conversation: Conversation, seq: int, limit: int
+) -> list[WindowMessage]:
+    """The conversation's last `limit` messages before message `seq`, oldest first."""
+    messages = await communication.history(conversation, limit + 1)
+    window = [
+        WindowMessage(role=message["role"], content=message["content"])
+        for message in messages
+        if message["seq"] < seq
+    ]
+    return window[-limit:]
 
 
 def attribution(agent_type: AgentType) -> dict[str, str | None]:

@@ -41,13 +41,22 @@ REALM_ABSTRACTIONS: Mapping[Realm, frozenset[str]] = {
         }
     ),
     Realm.BUSINESS_ENABLEMENT: frozenset(
-        {"llm", "file_storage", "cache", "state", "telemetry", "communication_foundation"}
+        {
+            "llm",
+            "file_storage",
+            "cache",
+            "state",
+            "telemetry",
+            "orchestrators",
+            "communication_foundation",
+        }
     ),
     Realm.JOURNEY_SOLUTION: frozenset({"session", "state", "cache", "telemetry"}),
     Realm.EXPERIENCE: frozenset(
         {
             "session",
             "auth",
+            "file_storage",
             "websocket",
             "messaging",
             "event_bus",

@@ -55,6 +55,9 @@ class Settings(BaseSettings):
 
     # Agents
     reply_provider: Literal["builtin", "openai"] = "builtin"
+    # Pause between the built-in agent's deltas (0: as fast as they come), to show streaming
+    # at a human pace in demos.
+    builtin_delta_delay_ms: int = 0
     openai_base_url: str = "http://localhost:11434/v1"
     openai_api_key: str = ""
     openai_model: str = "gpt-4o-mini"

@@ -9,19 +9,30 @@ from typing import Any
 import redis.asyncio as redis
 from temporalio.client import Client
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.agent_replies import AgentReplies
 from activities.conductor import Conductor
+from activities.orchestration import Orchestration
 from activities.post_office import PostOffice
 from activities.traffic_cop import ContentPolicy, RateLimits, TrafficCop
 from agents.builtin import BuiltInResponder
+from agents.openai_compatible import OpenAICompatibleProvider
 from agents.orchestrators import OrchestratorRegistry, default_registry
 from agents.replies import ReplyProvider
 from foundations.communication import CommunicationFoundation
 from foundations.gateway import PlatformGateway
 from foundations.sessions import SessionStore
 from foundations.settings import Settings
+from foundations.uploads import UploadStore
 from workflows.chat_session import ChatSessionWorkflow
+
+# The agents package is pure Python with no side effects; passing it through keeps its types
+# (payload dataclasses among them) the same objects inside and outside the sandbox, which
+# type-hint resolution of nested payloads needs.
+WORKFLOW_RUNNER = SandboxedWorkflowRunner(
+    restrictions=SandboxRestrictions.default.with_passthrough_modules("agents")
+)
 
 # Heartbeats deliver cancellation: this keeps a user's Stop within about a second.
 HEARTBEAT_THROTTLE = timedelta(seconds=1)
@@ -37,9 +48,11 @@ def communication_foundation(client: redis.Redis, settings: Settings) -> Communi
 
 
 def reply_provider(settings: Settings) -> ReplyProvider:
-    if settings.reply_provider == "builtin":
-        return BuiltInResponder()
-    raise ValueError(f"reply provider {settings.reply_provider!r} is not available yet")
+    if settings.reply_provider == "openai":
+        return OpenAICompatibleProvider(
+            settings.openai_base_url, settings.openai_api_key, settings.openai_model
+        )
+    return BuiltInResponder(delta_delay=timedelta(milliseconds=settings.builtin_delta_delay_ms))
 
 
 def platform_gateway(
@@ -58,6 +71,7 @@ def platform_gateway(
             "policy": ContentPolicy(tuple(settings.blocked_terms)),
             "llm": provider,
             "orchestrators": orchestrators,
+            "file_storage": UploadStore(client, settings.session_ttl_seconds),
             "communication_foundation": communication,
             # Raw communication infrastructure exists, but only the experience realm gets it.
             "websocket": communication,
@@ -84,7 +98,14 @@ def activities(
         limits=RateLimits(settings.session_messages_per_minute, settings.user_messages_per_minute),
         communication=cop["communication_foundation"],
     )
-    conductor = Conductor(gateway.grant(Conductor.REALM, Conductor.USES)["orchestrators"])
+    conducting = gateway.grant(Conductor.REALM, Conductor.USES)
+    conductor = Conductor(
+        conducting["orchestrators"],
+        conducting["communication_foundation"],
+        settings.context_window_messages,
+    )
+    orchestrating = gateway.grant(Orchestration.REALM, Orchestration.USES)
+    orchestration = Orchestration(orchestrating["orchestrators"], orchestrating["file_storage"])
     post_office = PostOffice(
         gateway.grant(PostOffice.REALM, PostOffice.USES)["communication_foundation"]
     )
@@ -97,6 +118,7 @@ def activities(
     return [
         traffic_cop.admit_message,
         conductor.route,
+        orchestration.run_capability,
         post_office.record_user_message,
         post_office.record_reply,
         post_office.announce_handoff,
@@ -117,6 +139,7 @@ def chat_worker(
         client,
         task_queue=task_queue or settings.task_queue,
         workflows=[ChatSessionWorkflow],
+        workflow_runner=WORKFLOW_RUNNER,
         activities=activities(redis_client, settings, provider),
         max_concurrent_activities=200,
         default_heartbeat_throttle_interval=HEARTBEAT_THROTTLE,

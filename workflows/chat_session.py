@@ -26,6 +26,7 @@ from temporalio.exceptions import ActivityError, ApplicationError, CancelledErro
 with workflow.unsafe.imports_passed_through():
     from activities.agent_replies import AgentReplies, GeneratedReply, GenerateReplyInput
     from activities.conductor import Conductor, RouteInput
+    from activities.orchestration import Orchestration, RunCapabilityInput
     from activities.post_office import (
         HandoffInput,
         PostOffice,
@@ -34,7 +35,9 @@ with workflow.unsafe.imports_passed_through():
         TurnFailedInput,
     )
     from activities.traffic_cop import AdmitInput, TrafficCop
+    from agents.capabilities import CapabilityRequest
     from agents.catalog import AgentType
+    from agents.replies import CapabilityOutcome
 
 # Local activities: short Redis round trips, run inside the workflow task.
 LOCAL_STEP_TIMEOUT = timedelta(seconds=5)
@@ -55,6 +58,9 @@ REPLY_RETRY = RetryPolicy(
     maximum_attempts=5,
     non_retryable_error_types=["ReplyRejected"],
 )
+# An orchestrator capability: parsing a 10 MB upload takes seconds, not minutes.
+CAPABILITY_TIMEOUT = timedelta(minutes=1)
+CAPABILITY_RETRY = RetryPolicy(maximum_attempts=3, initial_interval=timedelta(seconds=1))
 # Client message ids remembered in workflow state for instant duplicate acks.
 RECENT_CLIENT_IDS = 500
 
@@ -355,7 +361,10 @@ class ChatSessionWorkflow:
                     start_to_close_timeout=LOCAL_STEP_TIMEOUT,
                     retry_policy=TURN_STEP_RETRY,
                 )
-            reply = await self._generate_reply(conversation, turn, decision.agent_type)
+            outcome = None
+            if decision.capability is not None:
+                outcome = await self._run_capability(decision.capability)
+            reply = await self._generate_reply(conversation, turn, decision.agent_type, outcome)
             await workflow.execute_local_activity_method(
                 PostOffice.record_reply,
                 RecordReplyInput(
@@ -375,8 +384,29 @@ class ChatSessionWorkflow:
             workflow.logger.warning("turn for %s failed: %s", turn.message_id, error.cause)
             await self._report_turn_failure(conversation, turn, error.cause)
 
+    async def _run_capability(self, request: CapabilityRequest) -> CapabilityOutcome:
+        """Run the liaison's capability; a failure becomes something the reply can say."""
+        try:
+            return await workflow.execute_activity_method(
+                Orchestration.run_capability,
+                RunCapabilityInput(self._input.session_id, request),
+                start_to_close_timeout=CAPABILITY_TIMEOUT,
+                retry_policy=CAPABILITY_RETRY,
+            )
+        except ActivityError as error:
+            workflow.logger.warning("capability %s failed: %s", request.capability, error.cause)
+            return CapabilityOutcome(
+                request.capability.value,
+                ok=False,
+                summary="I could not run that just now; ask me again in a moment.",
+            )
+
     async def _generate_reply(
-        self, conversation: AgentType, turn: Turn, agent_type: AgentType
+        self,
+        conversation: AgentType,
+        turn: Turn,
+        agent_type: AgentType,
+        capability: CapabilityOutcome | None,
     ) -> GeneratedReply:
         reply_id = f"r-{turn.message_id}"
         if turn.message_id in self._cancelled:
@@ -392,6 +422,7 @@ class ChatSessionWorkflow:
                 in_reply_to=turn.message_id,
                 in_reply_to_seq=turn.seq,
                 message=turn.message,
+                capability=capability,
             ),
             start_to_close_timeout=REPLY_TIMEOUT,
             heartbeat_timeout=REPLY_HEARTBEAT_TIMEOUT,

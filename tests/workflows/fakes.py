@@ -15,6 +15,7 @@ from temporalio import activity
 
 from activities.agent_replies import GeneratedReply, GenerateReplyInput
 from activities.conductor import RouteDecision, RouteInput
+from activities.orchestration import RunCapabilityInput
 from activities.post_office import (
     HandoffInput,
     RecordReplyInput,
@@ -23,7 +24,9 @@ from activities.post_office import (
     TurnFailedInput,
 )
 from activities.traffic_cop import Admission, AdmitInput
+from agents.capabilities import Capability, CapabilityRequest
 from agents.catalog import AgentType
+from agents.replies import CapabilityOutcome
 
 
 @dataclass
@@ -41,6 +44,9 @@ class FakeTurnActivities:
     # Messages the guide hands to a liaison: text -> liaison.
     route_to: dict[str, AgentType] = field(default_factory=dict)
     refuse_with: Admission | None = None
+    # Messages whose liaison runs a capability: text -> capability.
+    capability_for: dict[str, Capability] = field(default_factory=dict)
+    capabilities_run: list[RunCapabilityInput] = field(default_factory=list)
     _seq: dict[AgentType, int] = field(default_factory=lambda: defaultdict(int))
 
     @activity.defn(name="admit_message")
@@ -60,9 +66,20 @@ class FakeTurnActivities:
     @activity.defn(name="route")
     async def route(self, input: RouteInput) -> RouteDecision:
         liaison = self.route_to.get(input.message)
-        if liaison is not None:
-            return RouteDecision(liaison, handoff_reason=f"{liaison.value} knows this best")
-        return RouteDecision(input.conversation)
+        decision = (
+            RouteDecision(liaison, handoff_reason=f"{liaison.value} knows this best")
+            if liaison is not None
+            else RouteDecision(input.conversation)
+        )
+        capability = self.capability_for.get(input.message)
+        if capability is not None:
+            decision.capability = CapabilityRequest(capability, decision.agent_type, "asked for it")
+        return decision
+
+    @activity.defn(name="run_capability")
+    async def run_capability(self, input: RunCapabilityInput) -> CapabilityOutcome:
+        self.capabilities_run.append(input)
+        return CapabilityOutcome(input.request.capability.value, True, "3 rows, 2 columns")
 
     @activity.defn(name="announce_handoff")
     async def announce_handoff(self, input: HandoffInput) -> str:
@@ -98,6 +115,7 @@ class FakeTurnActivities:
             self.admit_message,
             self.record_user_message,
             self.route,
+            self.run_capability,
             self.generate_reply,
             self.record_reply,
             self.announce_handoff,

@@ -16,6 +16,7 @@ from agents.catalog import AgentType
 from tests.conftest import start_workflow_env
 from tests.workflows.fakes import FakeTurnActivities
 from tests.workflows.test_chat_session import Session
+from workers.composition import WORKFLOW_RUNNER
 from workflows.chat_session import ChatSessionWorkflow
 
 HISTORIES = Path(__file__).parent / "histories"
@@ -30,6 +31,7 @@ async def record() -> None:
             env.client,
             task_queue=task_queue,
             workflows=[ChatSessionWorkflow],
+            workflow_runner=WORKFLOW_RUNNER,
             activities=fakes.all(),
         ):
             session = Session(env, task_queue, fakes, "recorded-session")

@@ -23,9 +23,10 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.traffic_cop import Admission
+from agents.capabilities import Capability
 from agents.catalog import AgentType
 from tests.workflows.fakes import FakeTurnActivities
-from workers.composition import HEARTBEAT_THROTTLE
+from workers.composition import HEARTBEAT_THROTTLE, WORKFLOW_RUNNER
 from workflows.chat_session import (
     CancelReplyInput,
     ChatSessionInput,
@@ -93,6 +94,7 @@ async def session(workflow_env: WorkflowEnvironment) -> AsyncIterator[Session]:
         workflow_env.client,
         task_queue=task_queue,
         workflows=[ChatSessionWorkflow],
+        workflow_runner=WORKFLOW_RUNNER,
         activities=fakes.all(),
         default_heartbeat_throttle_interval=HEARTBEAT_THROTTLE,
         max_heartbeat_throttle_interval=HEARTBEAT_THROTTLE,
@@ -287,3 +289,13 @@ async def test_a_queued_reply_stopped_before_it_starts_is_never_generated(sessio
     await session.replies(2)
     assert [r.message for r in fakes.replies_started] == ["first"]
     assert (fakes.replies_recorded[1].cancelled, fakes.replies_recorded[1].content) == (True, "")
+
+
+async def test_a_liaison_runs_its_capability_and_the_reply_cites_it(session: Session) -> None:
+    session.fakes.capability_for["summarize my sales.csv"] = Capability.SUMMARIZE_CSV
+    await session.send(AgentType.INSIGHTS_LIAISON, "summarize my sales.csv")
+    await session.replies(1)
+    [run] = session.fakes.capabilities_run
+    assert run.request.capability is Capability.SUMMARIZE_CSV
+    [started] = session.fakes.replies_started
+    assert started.capability is not None and started.capability.summary == "3 rows, 2 columns"

@@ -9,6 +9,7 @@ import pytest
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
+from workers.composition import WORKFLOW_RUNNER
 from workflows.chat_session import ChatSessionWorkflow
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
@@ -21,7 +22,7 @@ def test_histories_are_committed() -> None:
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)
 async def test_history_replays(path: Path) -> None:
     history = WorkflowHistory.from_json(f"chat-session-{path.stem}", path.read_text())
-    result = await Replayer(workflows=[ChatSessionWorkflow]).replay_workflow(
-        history, raise_on_replay_failure=False
-    )
+    result = await Replayer(
+        workflows=[ChatSessionWorkflow], workflow_runner=WORKFLOW_RUNNER
+    ).replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is None, result.replay_failure
