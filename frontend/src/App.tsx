@@ -8,12 +8,12 @@ import { AGENT_NAMES, isPillar, liaisonOf, type Pillar, PILLAR_NAMES, PILLARS } 
 import { useLiaisonChat } from "./useChat";
 
 interface AppProps {
-  // Render Stop buttons; switch on once the server implements the `cancel` frame.
+  // Render Stop buttons while a reply is in progress (the server's `cancel` frame).
   enableCancel?: boolean;
 }
 
 /** The Guide panel beside the four pillar tabs, each tab with its own liaison thread. */
-export function App({ enableCancel = false }: AppProps) {
+export function App({ enableCancel = true }: AppProps) {
   const [pillar, setPillar] = usePillarInLocation();
   const [guideOpen, setGuideOpen] = useState(false);
   const guide = useGuideAgent();

@@ -9,10 +9,9 @@ import { GuideAgentProvider } from "./GuideAgentProvider";
 const root = document.getElementById("root");
 if (root === null) throw new Error("index.html has no #root element");
 
-// Stop buttons: on for a build with VITE_ENABLE_CANCEL=true, or for one page with `?cancel`.
-const enableCancel =
-  import.meta.env.VITE_ENABLE_CANCEL === "true" ||
-  new URLSearchParams(window.location.search).has("cancel");
+// Stop buttons, on unless the build says VITE_ENABLE_CANCEL=false (a server without `cancel`
+// answers it with `unknown_type`, which the page also copes with).
+const enableCancel = import.meta.env.VITE_ENABLE_CANCEL !== "false";
 
 createRoot(root).render(
   <StrictMode>

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, ViewportSize, sync_playwright
+from playwright.sync_api import Browser, Page, ViewportSize, expect, sync_playwright
 
 from tests.integration.conftest import RunningStack, stack  # noqa: F401
 
@@ -30,6 +30,9 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 DESKTOP: ViewportSize = {"width": 1280, "height": 800}
+# Replies take tens of milliseconds on an idle machine; a busy two-core CI machine is slower.
+TIMEOUT_MS = 20_000
+expect.set_options(timeout=TIMEOUT_MS)
 
 
 def _require(present: bool, reason: str) -> None:
@@ -41,7 +44,9 @@ def _require(present: bool, reason: str) -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: sync Playwright holds an event loop while it runs, and the async
+# tests that come after the browser tests need theirs.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     _require(
         CHROMIUM.exists(),
@@ -63,7 +68,7 @@ def browser() -> Iterator[Browser]:
 def page(browser: Browser, stack: RunningStack) -> Iterator[Page]:  # noqa: F811
     """A fresh browser profile (so a new chat session) on the page the API serves."""
     context = browser.new_context(viewport=DESKTOP, base_url=stack.http_url)
-    context.set_default_timeout(20_000)
+    context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     yield page
     context.close()

@@ -11,7 +11,7 @@ interface ChatPanelProps {
   title: string;
   inputLabel: string;
   emptyText: string;
-  // Render the Stop button (the server's `cancel` frame is switched on per deployment).
+  // Render the Stop button while a reply is in progress.
   enableCancel: boolean;
   onSwitchPillar?: (pillar: Pillar) => void;
 }
