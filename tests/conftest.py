@@ -10,6 +10,7 @@ from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.testing import WorkflowEnvironment
 
 from devstack.services import SEARCH_ATTRIBUTES, test_server_binary
+from tests.sse_server import server  # noqa: F401  (a fixture for every test layer)
 
 _INDEXED = {
     "Keyword": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import pytest
-import uvicorn
 
 from agents.catalog import AgentType, Pillar
 from agents.orchestrators import BuiltInOrchestrator, OrchestratorRegistry
-from api.main import create_app
-from devstack.services import free_port
-from foundations.settings import Settings
 from tests.integration.chat_client import close_code
 from tests.integration.conftest import RunningStack
+from tests.integration.custom_edge import serve_edge, settings_for
 
 pytestmark = pytest.mark.integration
 
@@ -42,25 +38,8 @@ async def partial_edge(stack: RunningStack) -> AsyncIterator[str]:
             SilentOrchestrator(),
         ]
     )
-    settings = Settings(
-        temporal_address=stack.temporal_address, redis_url=stack.redis_url, task_queue="unused"
-    )
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(settings, registry),
-            host="127.0.0.1",
-            port=port,
-            ws="websockets-sansio",
-            log_level="warning",
-        )
-    )
-    serving = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.05)
-    yield f"ws://127.0.0.1:{port}"
-    server.should_exit = True
-    await serving
+    async with serve_edge(settings_for(stack), registry) as ws_url:
+        yield ws_url
 
 
 async def test_a_pillar_without_orchestrator_closes_with_4005(partial_edge: str) -> None:
