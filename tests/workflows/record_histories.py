@@ -12,12 +12,13 @@ from pathlib import Path
 
 from temporalio.worker import Worker
 
+from agents.capabilities import Capability
 from agents.catalog import AgentType
 from tests.conftest import start_workflow_env
 from tests.workflows.fakes import FakeTurnActivities
 from tests.workflows.test_chat_session import Session
-from workers.composition import WORKFLOW_RUNNER
-from workflows.chat_session import ChatSessionWorkflow
+from workers.composition import HEARTBEAT_THROTTLE, WORKFLOW_RUNNER
+from workflows.chat_session import CancelReplyInput, ChatSessionWorkflow
 
 HISTORIES = Path(__file__).parent / "histories"
 
@@ -33,6 +34,8 @@ async def record() -> None:
             workflows=[ChatSessionWorkflow],
             workflow_runner=WORKFLOW_RUNNER,
             activities=fakes.all(),
+            default_heartbeat_throttle_interval=HEARTBEAT_THROTTLE,
+            max_heartbeat_throttle_interval=HEARTBEAT_THROTTLE,
         ):
             session = Session(env, task_queue, fakes, "recorded-session")
             await session.send(AgentType.GUIDE, "hello", "c-1", max_turns_per_run=3)
@@ -53,6 +56,27 @@ async def record() -> None:
                 ].workflow_execution_started_event_attributes.continued_execution_run_id,
             ).fetch_history()
             (HISTORIES / "first_run_continued_as_new.json").write_text(first.to_json())
+
+            # Handoff, a capability, a stopped reply and a queued reply stopped before it ran.
+            agents = Session(env, task_queue, fakes, "recorded-agents")
+            fakes.route_to["how do I upload?"] = AgentType.CONTENT_LIAISON
+            fakes.capability_for["summarize sales.csv"] = Capability.SUMMARIZE_CSV
+            release = fakes.hold["long story"] = asyncio.Event()
+            await agents.send(AgentType.GUIDE, "how do I upload?", "a-1")
+            await agents.send(AgentType.INSIGHTS_LIAISON, "summarize sales.csv", "a-2")
+            streaming = await agents.send(AgentType.GUIDE, "long story", "a-3")
+            queued = await agents.send(AgentType.GUIDE, "never mind", "a-4")
+            await asyncio.wait_for(fakes.started["long story"].wait(), 10)
+            for message_id in (queued.message_id, f"r-{streaming.message_id}"):
+                await agents.handle.signal(
+                    ChatSessionWorkflow.cancel_reply, CancelReplyInput(AgentType.GUIDE, message_id)
+                )
+            await agents.replies(8)
+            release.set()
+            await agents.handle.signal(ChatSessionWorkflow.close_session)
+            await agents.handle.result()
+            history = await agents.handle.fetch_history()
+            (HISTORIES / "handoff_capability_cancel.json").write_text(history.to_json())
 
 
 if __name__ == "__main__":
