@@ -102,6 +102,27 @@ def test_switching_pillars_and_back_restores_the_thread(
     screenshots.take(page, "content-thread-restored")
 
 
+def test_a_handoff_names_both_agents_and_offers_to_switch(
+    page: Page, stack: RunningStack, screenshots: Screenshots
+) -> None:
+    page.goto("/#insights")
+    expect_connected(page)
+    send(page, "Message the Guide", "Which file formats can I upload, and is CSV supported?")
+    expect(guide_log(page)).to_contain_text("Guide -> Content liaison")
+    wait_for_replies(guide_log(page), 1)
+    # The liaison answers in the guide's thread, under its own name.
+    reply = guide_log(page).locator('li[data-role="assistant"]')
+    expect(reply.locator(".author")).to_have_text("Content liaison")
+    assert shown(guide_log(page)) == recorded(stack, page, "guide")
+    screenshots.take(page, "handoff-offered")
+
+    page.get_by_role("button", name="Switch to Content").click()
+    expect(page.get_by_role("tab", name="Content")).to_have_attribute("aria-selected", "true")
+    expect(liaison_log(page, "Content")).to_be_visible()
+    assert page.url.endswith("#content")
+    screenshots.take(page, "switched-to-content")
+
+
 def test_reload_restores_the_history_and_the_tab(
     page: Page, stack: RunningStack, screenshots: Screenshots
 ) -> None:

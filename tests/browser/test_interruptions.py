@@ -21,7 +21,6 @@ from tests.browser.page_helpers import (
     Frame,
     expect_connected,
     guide_log,
-    liaison_log,
     recorded,
     send,
     shown,
@@ -233,44 +232,3 @@ def test_stop_on_a_server_without_cancel_says_so_and_hides_the_button(
     guide.release()
     wait_for_replies(guide_log(page), 1)
     assert shown(guide_log(page)) == recorded(stack, page, "guide")
-
-
-def test_a_handoff_names_both_agents_and_offers_to_switch(
-    page: Page, stack: RunningStack, screenshots: Screenshots
-) -> None:
-    # The server does not hand off yet, so the test adds the frame the protocol describes.
-    guide = RoutedGuide()
-
-    def hand_off(page_end: WebSocketRoute, frame: Frame) -> None:
-        if frame["type"] != "message_accepted" or frame.get("duplicate"):
-            return
-        page_end.send(
-            json.dumps(
-                {
-                    "type": "handoff",
-                    "event_id": None,
-                    "agent_type": "guide",
-                    "pillar": None,
-                    "from": "guide",
-                    "to": "content_liaison",
-                    "to_pillar": "content",
-                    "reason": "Uploading files is the Content liaison's field.",
-                    "in_reply_to": frame["message_id"],
-                }
-            )
-        )
-
-    guide.after = hand_off
-    guide.attach(page)
-    page.goto("/#insights")
-    expect_connected(page)
-    send(page, "Message the Guide", "How do I upload my invoices?")
-    expect(guide_log(page)).to_contain_text("Guide -> Content liaison")
-    wait_for_replies(guide_log(page), 1)
-    screenshots.take(page, "handoff-offered")
-
-    page.get_by_role("button", name="Switch to Content").click()
-    expect(page.get_by_role("tab", name="Content")).to_have_attribute("aria-selected", "true")
-    expect(liaison_log(page, "Content")).to_be_visible()
-    assert page.url.endswith("#content")
-    screenshots.take(page, "switched-to-content")
