@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from temporalio import activity
+from temporalio.client import Client
+from temporalio.worker import Worker
 
 from activities.agent_replies import GeneratedReply, GenerateReplyInput
 from activities.conductor import RouteDecision, RouteInput
@@ -27,6 +29,8 @@ from activities.traffic_cop import Admission, AdmitInput
 from agents.capabilities import Capability, CapabilityRequest
 from agents.catalog import AgentType
 from agents.replies import CapabilityOutcome
+from workers.composition import HEARTBEAT_THROTTLE, WORKFLOW_RUNNER
+from workflows.chat_session import ChatSessionWorkflow
 
 
 @dataclass
@@ -124,3 +128,16 @@ class FakeTurnActivities:
 
     def replies_for(self, agent_type: AgentType) -> list[str]:
         return [r.content for r in self.replies_recorded if r.agent_type is agent_type]
+
+
+def fake_worker(client: Client, task_queue: str, fakes: FakeTurnActivities) -> Worker:
+    """The session workflow as production runs it, with the fakes for activities."""
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[ChatSessionWorkflow],
+        workflow_runner=WORKFLOW_RUNNER,
+        activities=fakes.all(),
+        default_heartbeat_throttle_interval=HEARTBEAT_THROTTLE,
+        max_heartbeat_throttle_interval=HEARTBEAT_THROTTLE,
+    )

@@ -10,14 +10,11 @@ import asyncio
 import uuid
 from pathlib import Path
 
-from temporalio.worker import Worker
-
 from agents.capabilities import Capability
 from agents.catalog import AgentType
 from tests.conftest import start_workflow_env
-from tests.workflows.fakes import FakeTurnActivities
+from tests.workflows.fakes import FakeTurnActivities, fake_worker
 from tests.workflows.test_chat_session import Session
-from workers.composition import HEARTBEAT_THROTTLE, WORKFLOW_RUNNER
 from workflows.chat_session import CancelReplyInput, ChatSessionWorkflow
 
 HISTORIES = Path(__file__).parent / "histories"
@@ -28,15 +25,7 @@ async def record() -> None:
     async with env:
         fakes = FakeTurnActivities()
         task_queue = f"record-{uuid.uuid4()}"
-        async with Worker(
-            env.client,
-            task_queue=task_queue,
-            workflows=[ChatSessionWorkflow],
-            workflow_runner=WORKFLOW_RUNNER,
-            activities=fakes.all(),
-            default_heartbeat_throttle_interval=HEARTBEAT_THROTTLE,
-            max_heartbeat_throttle_interval=HEARTBEAT_THROTTLE,
-        ):
+        async with fake_worker(env.client, task_queue, fakes):
             session = Session(env, task_queue, fakes, "recorded-session")
             await session.send(AgentType.GUIDE, "hello", "c-1", max_turns_per_run=3)
             await session.send(AgentType.CONTENT_LIAISON, "parse my file", "c-2")

@@ -20,13 +20,11 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 from activities.traffic_cop import Admission
 from agents.capabilities import Capability
 from agents.catalog import AgentType
-from tests.workflows.fakes import FakeTurnActivities
-from workers.composition import HEARTBEAT_THROTTLE, WORKFLOW_RUNNER
+from tests.workflows.fakes import FakeTurnActivities, fake_worker
 from workflows.chat_session import (
     CancelReplyInput,
     ChatSessionInput,
@@ -90,15 +88,7 @@ class Session:
 async def session(workflow_env: WorkflowEnvironment) -> AsyncIterator[Session]:
     fakes = FakeTurnActivities()
     task_queue = f"test-{uuid.uuid4()}"
-    async with Worker(
-        workflow_env.client,
-        task_queue=task_queue,
-        workflows=[ChatSessionWorkflow],
-        workflow_runner=WORKFLOW_RUNNER,
-        activities=fakes.all(),
-        default_heartbeat_throttle_interval=HEARTBEAT_THROTTLE,
-        max_heartbeat_throttle_interval=HEARTBEAT_THROTTLE,
-    ):
+    async with fake_worker(workflow_env.client, task_queue, fakes):
         session = Session(workflow_env, task_queue, fakes, uuid.uuid4().hex)
         yield session
         # A run left behind would hold up time skipping for the tests after this one. Close it
@@ -196,17 +186,23 @@ async def test_validator_rejections_leave_no_history_events(session: Session) ->
     )
 
 
-async def test_closed_session_refuses_messages(session: Session) -> None:
-    await session.send(GUIDE, "hello")
-    await session.replies(1)
+async def test_closed_session_refuses_messages_and_finishes_accepted_turns(
+    session: Session,
+) -> None:
+    release = session.fakes.hold["slow"] = asyncio.Event()
+    await session.send(GUIDE, "slow")
+    await session.send(GUIDE, "queued")
     await session.handle.signal(ChatSessionWorkflow.close_session)
+    # The turns in flight keep the run open: the validator is what refuses.
     with pytest.raises(WorkflowUpdateFailedError) as failure:
         await session.handle.execute_update(
             ChatSessionWorkflow.submit_message, SubmitMessageInput(GUIDE, "more")
         )
     assert isinstance(failure.value.cause, ApplicationError)
-    # Either refused by the validator or the run had already completed.
+    assert failure.value.cause.type == "SessionClosed"
+    release.set()
     await session.handle.result()
+    assert session.fakes.replies_for(GUIDE) == ["reply to slow", "reply to queued"]
 
 
 async def test_admission_refusal_reaches_the_sender(session: Session) -> None:
