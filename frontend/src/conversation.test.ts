@@ -141,6 +141,16 @@ describe("conversation", () => {
     expect(replyInProgress(state)).toBeNull();
   });
 
+  it("restores a reply that was stopped as stopped", () => {
+    const stopped = { ...recorded("r-1", "assistant", "Half a", 2), cancelled: true };
+    const state = run(restored([recorded("m-1", "user", "hi", 1), stopped]));
+    expect(messages(state)[1]).toEqual({
+      role: "assistant",
+      content: "Half a",
+      state: "cancelled",
+    });
+  });
+
   it("starts a restarted reply over", () => {
     const state = run(
       sending,

@@ -274,7 +274,7 @@ function restore(state: ConversationState, frame: ConversationRestoredFrame): Co
       role: message.role,
       author: message.agent_type,
       content: message.content,
-      state: message.role === "user" ? "accepted" : "complete",
+      state: message.role === "user" ? "accepted" : message.cancelled ? "cancelled" : "complete",
       seq: message.seq,
       inReplyTo: message.in_reply_to,
       awaitingReply:

@@ -66,6 +66,8 @@ export interface RecordedMessage {
   seq: number;
   event_id: string;
   in_reply_to?: string;
+  // A reply stopped part way.
+  cancelled?: boolean;
 }
 
 export interface SessionCreatedFrame extends FrameBase {

@@ -46,8 +46,8 @@ def _require(present: bool, reason: str) -> None:
 
 # Module scope, not session: sync Playwright holds an event loop while it runs, and the async
 # tests that come after the browser tests need theirs.
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
+def require_browser() -> None:
+    """Chromium and the built page, or fail in CI / skip elsewhere."""
     _require(
         CHROMIUM.exists(),
         f"{CHROMIUM} is missing: install Debian's chromium package (apt-get install chromium)",
@@ -56,6 +56,11 @@ def browser() -> Iterator[Browser]:
         FRONTEND_INDEX.exists(),
         "frontend/dist is not built: run `make frontend` (needs Node.js and npm)",
     )
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    require_browser()
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
@@ -82,10 +87,14 @@ class Screenshots:
     taken: int = 0
 
     def take(self, page: Page, step: str) -> Path:
-        self.taken += 1
-        path = self.directory / f"{self.taken:02d}-{step}.png"
+        path = self.next(step)
         page.screenshot(path=path, full_page=True)
         return path
+
+    def next(self, step: str) -> Path:
+        """Where the next step's screenshot goes (for async pages, which take their own)."""
+        self.taken += 1
+        return self.directory / f"{self.taken:02d}-{step}.png"
 
 
 @pytest.fixture
