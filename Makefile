@@ -3,8 +3,9 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: run test lint format bench frontend frontend-if-npm install clean
+.PHONY: run test lint format bench bench-quick frontend frontend-if-npm install clean
 
 run: $(STAMP) frontend-if-npm
 	$(BIN)/python -m devstack
@@ -15,6 +16,18 @@ test: $(STAMP) frontend-if-npm
 		cd frontend && npm test; \
 	fi
 	$(BIN)/python -m pytest
+
+# Benchmarks, not part of `make test`: its own stack, results in benchmarks/results/.
+# `make bench ARGS=--quick` (or `make bench-quick`) is the short run.
+bench: $(BENCH_STAMP)
+	$(BIN)/python -m benchmarks $(ARGS)
+
+bench-quick:
+	$(MAKE) bench ARGS=--quick
+
+$(BENCH_STAMP): $(STAMP) requirements-bench.txt
+	$(BIN)/python -m pip install --quiet -r requirements-bench.txt
+	touch $(BENCH_STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -33,8 +46,18 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 
-frontend:
-	cd frontend && npm ci && npm run build
+# npm ci only when the lock file changed; the build only when a source did.
+NODE_STAMP := frontend/node_modules/.installed
+FRONTEND_SOURCES := $(shell find frontend/src frontend/index.html frontend/vite.config.* frontend/tsconfig*.json -type f 2>/dev/null)
+
+frontend: frontend/dist/index.html
+
+$(NODE_STAMP): frontend/package.json frontend/package-lock.json
+	cd frontend && npm ci
+	touch $(NODE_STAMP)
+
+frontend/dist/index.html: $(NODE_STAMP) $(FRONTEND_SOURCES)
+	cd frontend && npm run build
 
 frontend-if-npm:
 	@if [ -f frontend/package.json ] && command -v npm >/dev/null; then \

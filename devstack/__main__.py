@@ -64,8 +64,12 @@ def main() -> int:
     except KeyboardInterrupt:
         return 0
     finally:
+        # A second Ctrl-C or TERM must not cut the shutdown short and orphan the servers.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         print("Stopping ...")
         stack.stop()
+        print("Stopped.")
 
 
 if __name__ == "__main__":

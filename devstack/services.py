@@ -94,17 +94,19 @@ class Stack:
         return process
 
     def stop(self, name: str | None = None, timeout: float = 10) -> None:
-        for entry in reversed(list(self.processes)):
-            label, process = entry
-            if name is not None and label != name:
-                continue
+        """Terminate the processes (all, or those called `name`), newest first; kill stragglers."""
+        stopping = [entry for entry in reversed(self.processes) if name in (None, entry[0])]
+        for _, process in stopping:
             if process.poll() is None:
                 process.terminate()
-                try:
-                    process.wait(timeout)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+        deadline = time.monotonic() + timeout
+        for entry in stopping:
+            process = entry[1]
+            try:
+                process.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
             self.processes.remove(entry)
 
 
