@@ -115,7 +115,8 @@ RESYNC = Event("resync", "{}")
 
 @dataclass(frozen=True)
 class Snapshot:
-    """A conversation's recorded messages, complete up to `event_id` ("0-0": none yet)."""
+    """A conversation's recorded messages, and the event after which the stream completes them
+    ("0-0": from the start): replies still streaming are replayed from there."""
 
     messages: list[dict[str, Any]]
     message_count: int
@@ -201,13 +202,13 @@ class CommunicationFoundation:
         return [json.loads(item) for item in raw]
 
     async def snapshot(self, conversation: Conversation, limit: int) -> Snapshot:
-        """The last `limit` messages, how many there are, and the event they are complete to."""
+        """The last `limit` messages, how many there are, and where to replay events from."""
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.lrange(conversation.history_key, -limit, -1)
             pipe.llen(conversation.history_key)
             raw, count = await pipe.execute()
         messages = [json.loads(item) for item in raw]
-        return Snapshot(messages, int(count), messages[-1]["event_id"] if messages else "0-0")
+        return Snapshot(messages, int(count), _replay_point(messages))
 
     async def events_after(self, conversation: Conversation, event_id: str) -> Replay:
         """Every event after `event_id`, and whether some were trimmed away before it."""
@@ -340,6 +341,20 @@ class LiveRelay:
             event = Event(event_id, body)
             for queue in self._listeners.get(channel, ()):
                 queue.put_nowait(event)
+
+
+def _replay_point(messages: list[dict[str, Any]]) -> str:
+    """The event after which a client that has `messages` must replay the stream.
+
+    Turns of a conversation run in order, so the user messages after the last reply are the
+    ones still being answered: replaying from the first of them brings the streaming reply's
+    earlier chunks too. With none, the history is complete up to its last message.
+    """
+    last_reply = max((i for i, m in enumerate(messages) if m["role"] == "assistant"), default=-1)
+    unanswered = messages[last_reply + 1 :]
+    if unanswered:
+        return str(unanswered[0]["event_id"])
+    return str(messages[-1]["event_id"]) if messages else "0-0"
 
 
 async def window_before(

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
+import redis.asyncio as redis
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from devstack.services import SEARCH_ATTRIBUTES, test_server_binary
 from tests.sse_server import server  # noqa: F401  (a fixture for every test layer)
+from tests.stack import RunningStack, running_stack
 
 _INDEXED = {
     "Keyword": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
@@ -37,3 +40,22 @@ async def workflow_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await start_workflow_env()
     async with env:
         yield env
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[RunningStack]:
+    """The real stack, started once for the integration and browser tests."""
+    with running_stack() as started:
+        yield started
+
+
+@pytest.fixture
+async def redis_client(stack: RunningStack) -> AsyncIterator[redis.Redis]:
+    client = redis.Redis.from_url(stack.redis_url)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+async def temporal_client(stack: RunningStack) -> Client:
+    return await Client.connect(stack.temporal_address)

@@ -1,6 +1,6 @@
 """Real Chromium driving the page the API serves, against the real stack.
 
-The stack is the integration tests' (`tests/integration/conftest.py`): Temporal dev server,
+The stack is the one the integration tests use (`tests/stack.py`): Temporal dev server,
 Redis, worker and uvicorn, started once per test session.
 """
 
@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, ViewportSize, expect, sync_playwright
 
-from tests.integration.conftest import RunningStack, stack  # noqa: F401
+from tests.stack import RunningStack
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -70,7 +70,7 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def page(browser: Browser, stack: RunningStack) -> Iterator[Page]:  # noqa: F811
+def page(browser: Browser, stack: RunningStack) -> Iterator[Page]:
     """A fresh browser profile (so a new chat session) on the page the API serves."""
     context = browser.new_context(viewport=DESKTOP, base_url=stack.http_url)
     context.set_default_timeout(TIMEOUT_MS)

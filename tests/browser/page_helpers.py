@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 from playwright.sync_api import Locator, Page, WebSocket, expect
 
-from tests.integration.conftest import RunningStack
+from tests.stack import RunningStack
 
 Frame = dict[str, Any]
 

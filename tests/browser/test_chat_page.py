@@ -21,7 +21,7 @@ from tests.browser.page_helpers import (
     shown,
     wait_for_replies,
 )
-from tests.integration.conftest import RunningStack
+from tests.stack import RunningStack
 
 pytestmark = pytest.mark.browser
 

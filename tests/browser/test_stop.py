@@ -22,8 +22,8 @@ from tests.browser.conftest import (
     Screenshots,
     require_browser,
 )
-from tests.integration.conftest import RunningStack
 from tests.integration.custom_edge import run_worker, serve_edge, settings_for
+from tests.stack import RunningStack
 
 pytestmark = pytest.mark.browser
 

@@ -21,7 +21,7 @@ from agents.replies import ReplyProvider
 from api.main import create_app
 from devstack.services import free_port
 from foundations.settings import Settings
-from tests.integration.conftest import RunningStack
+from tests.stack import RunningStack
 from workers.composition import chat_worker
 
 

@@ -11,10 +11,10 @@ import pytest
 from agents.builtin import BuiltInResponder
 from agents.openai_compatible import OpenAICompatibleProvider
 from tests.integration.chat_client import connect
-from tests.integration.conftest import RunningStack
 from tests.integration.custom_edge import run_worker, serve_edge, settings_for
 from tests.integration.test_websocket import PATHS, open_session
 from tests.sse_server import ChatServer, sse, status
+from tests.stack import RunningStack
 
 pytestmark = pytest.mark.integration
 
@@ -181,3 +181,25 @@ async def test_a_request_the_model_refuses_becomes_an_error_and_the_session_live
     assert error["code"] == "reply_failed" and "context length exceeded" in error["message"]
     assert response["message"] == "Still here."
     assert len(server.requests) == 2
+
+
+async def test_a_page_loaded_mid_reply_gets_all_of_it_even_with_a_message_queued_after(
+    stack: RunningStack,
+) -> None:
+    settings = settings_for(stack)
+    slow = BuiltInResponder(delta_delay=timedelta(milliseconds=40))
+    async with (
+        run_worker(settings, slow),
+        serve_edge(settings) as ws_url,
+        connect(ws_url, PATHS["guide"]) as first_tab,
+    ):
+        token, _ = await open_session(first_tab)
+        await first_tab.chat("Tell me about the platform")
+        await first_tab.recv_type("chat_chunk")
+        await first_tab.chat("And what does Insights do?")
+        await first_tab.recv_type("message_accepted")
+        async with connect(ws_url, PATHS["guide"], session_token=token) as late_tab:
+            restored = await late_tab.recv()
+            reply = await late_tab.recv_type("chat_response", wait_seconds=20)
+    assert [m["role"] for m in restored["messages"]] == ["user", "user"]
+    assert late_tab.deltas(reply["message_id"]) == reply["message"]

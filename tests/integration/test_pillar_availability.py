@@ -10,8 +10,8 @@ import pytest
 from agents.catalog import AgentType, Pillar
 from agents.orchestrators import BuiltInOrchestrator, OrchestratorRegistry
 from tests.integration.chat_client import close_code
-from tests.integration.conftest import RunningStack
 from tests.integration.custom_edge import serve_edge, settings_for
+from tests.stack import RunningStack
 
 pytestmark = pytest.mark.integration
 

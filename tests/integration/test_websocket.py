@@ -14,7 +14,7 @@ import websockets
 from temporalio.client import Client
 
 from tests.integration.chat_client import ChatClient, close_code, connect
-from tests.integration.conftest import RunningStack
+from tests.stack import RunningStack
 from workflows.chat_session import ChatSessionWorkflow, session_workflow_id
 
 pytestmark = pytest.mark.integration

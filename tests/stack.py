@@ -1,21 +1,15 @@
-"""The real stack for integration tests: Temporal dev server, Redis, worker and uvicorn.
-
-Started once per test session, each as its own process on free loopback ports, from the same
-code `make run` uses.
-"""
+"""The real stack the integration and browser tests share: Temporal dev server, Redis, worker
+and uvicorn, each its own process on free loopback ports, from the code `make run` uses."""
 
 from __future__ import annotations
 
 import json
 import os
 import tempfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-
-import pytest
-import redis.asyncio as redis
-from temporalio.client import Client
 
 from devstack.services import (
     Stack,
@@ -25,8 +19,6 @@ from devstack.services import (
     start_temporal,
     start_worker,
 )
-
-pytestmark = pytest.mark.integration
 
 
 @dataclass
@@ -58,8 +50,9 @@ class RunningStack:
         start_api(self.processes, self.env, self.api_port, self.log_dir)
 
 
-@pytest.fixture(scope="session")
-def stack() -> Iterator[RunningStack]:
+@contextmanager
+def running_stack() -> Iterator[RunningStack]:
+    """Start the stack; stop every process on exit."""
     root = Path(tempfile.mkdtemp(prefix="chat-stack-"))
     logs = Path(os.environ.get("TEST_ARTIFACTS", root)) / "logs"
     logs.mkdir(parents=True, exist_ok=True)
@@ -84,15 +77,3 @@ def stack() -> Iterator[RunningStack]:
         yield RunningStack(processes, env, api_port, temporal_address, redis_url, logs)
     finally:
         processes.stop()
-
-
-@pytest.fixture
-async def redis_client(stack: RunningStack) -> AsyncIterator[redis.Redis]:
-    client = redis.Redis.from_url(stack.redis_url)
-    yield client
-    await client.aclose()
-
-
-@pytest.fixture
-async def temporal_client(stack: RunningStack) -> Client:
-    return await Client.connect(stack.temporal_address)
