@@ -150,7 +150,10 @@ async def _turn(
         except (RPCError, WorkflowUpdateRPCTimeoutOrCancelledError):
             raise HTTPException(503, "The chat service is busy; send the message again.") from None
         try:
-            reply = await asyncio.wait_for(
+            reply = (
+                await _recorded_reply(sdk, connection, ack.message_id) if ack.duplicate else None
+            )
+            reply = reply or await asyncio.wait_for(
                 _reply_to(sdk, connection, ack.message_id), REPLY_WAIT_SECONDS
             )
         except TimeoutError:
@@ -168,6 +171,23 @@ async def _turn(
         pillar=reply["pillar"],
         message=reply["message"],
     )
+
+
+async def _recorded_reply(
+    sdk: AgentWebSocketSDK, connection: AgentConnection, message_id: str
+) -> dict[str, Any] | None:
+    """A resent message's reply, if it was recorded before the resend."""
+    snapshot = await sdk.history(connection.session.session_id, connection.agent_type, 1000)
+    for message in snapshot.messages:
+        if message.get("in_reply_to") == message_id:
+            pillar = AgentType(message["agent_type"]).pillar
+            return {
+                "message_id": message["message_id"],
+                "agent_type": message["agent_type"],
+                "pillar": pillar.value if pillar else None,
+                "message": message["content"],
+            }
+    return None
 
 
 async def _reply_to(

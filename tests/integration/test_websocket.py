@@ -292,6 +292,28 @@ async def test_rest_fallback_gives_the_same_reply_as_the_socket(stack: RunningSt
     assert unknown.status_code == 404 and forged.status_code == 401
 
 
+async def test_a_rest_resend_gets_the_recorded_reply_at_once(stack: RunningStack) -> None:
+    async with httpx.AsyncClient(base_url=stack.http_url, timeout=10) as http:
+        first = (
+            await http.post(
+                "/api/chat/guide", json={"message": "hello", "client_message_id": "r-1"}
+            )
+        ).json()
+        again = await http.post(
+            "/api/chat/guide",
+            json={
+                "message": "hello",
+                "client_message_id": "r-1",
+                "session_token": first["session_token"],
+            },
+        )
+    assert again.status_code == 200
+    assert (again.json()["reply_id"], again.json()["message"]) == (
+        first["reply_id"],
+        first["message"],
+    )
+
+
 async def test_a_closed_session_refuses_its_token(stack: RunningStack) -> None:
     async with httpx.AsyncClient(base_url=stack.http_url, timeout=30) as http:
         created = (await http.post("/api/chat/conversation/create")).json()
