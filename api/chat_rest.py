@@ -150,11 +150,15 @@ async def _turn(
         except (RPCError, WorkflowUpdateRPCTimeoutOrCancelledError):
             raise HTTPException(503, "The chat service is busy; send the message again.") from None
         try:
+            recorded = None
+            if ack.duplicate:
+                recorded = await _recorded_reply(sdk, connection, ack.message_id)
             reply = (
-                await _recorded_reply(sdk, connection, ack.message_id) if ack.duplicate else None
-            )
-            reply = reply or await asyncio.wait_for(
-                _reply_to(sdk, connection, ack.message_id), REPLY_WAIT_SECONDS
+                recorded
+                if recorded is not None
+                else await asyncio.wait_for(
+                    _reply_to(sdk, connection, ack.message_id), REPLY_WAIT_SECONDS
+                )
             )
         except TimeoutError:
             raise HTTPException(
