@@ -6,6 +6,7 @@ import logging
 
 import uvicorn
 
+from api.logs import uvicorn_log_config
 from foundations.settings import get_settings
 
 
@@ -21,6 +22,7 @@ def main() -> None:
         ws_max_size=settings.max_frame_bytes,
         ws_per_message_deflate=False,
         log_level="info",
+        log_config=uvicorn_log_config(),
     )
 
 

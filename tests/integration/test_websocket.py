@@ -333,3 +333,15 @@ async def test_health_and_readiness(stack: RunningStack) -> None:
         ready = await http.get("/readyz")
     assert ready.status_code == 200
     assert ready.json() == {"ready": True, "redis": "ok", "temporal": "ok"}
+
+
+async def test_session_tokens_never_reach_the_api_log(stack: RunningStack) -> None:
+    async with connect(stack.ws_url, PATHS["guide"]) as first:
+        token, _ = await open_session(first)
+    async with connect(stack.ws_url, PATHS["guide"], session_token=token) as again:
+        await again.recv()
+    async with httpx.AsyncClient(base_url=stack.http_url) as http:
+        await http.get("/api/chat/conversation/history", params={"session_token": token})
+    log = (stack.log_dir / "api.log").read_text()
+    assert "session_token=<redacted>" in log
+    assert token not in log
