@@ -12,6 +12,7 @@ from agents.capabilities import MAX_UPLOAD_BYTES
 from api.deps import Edge
 from foundations.agent_sdk import InvalidToken
 from foundations.sessions import SessionRecord
+from foundations.uploads import TooManyUploads
 
 router = APIRouter(prefix="/api/uploads", tags=["uploads"])
 
@@ -39,9 +40,12 @@ async def upload_file(
             )
     if not data:
         raise HTTPException(422, "The file is empty.")
-    metadata = await edge.uploads.save(
-        session.session_id, filename, bytes(data), request.headers.get("content-type")
-    )
+    try:
+        metadata = await edge.uploads.save(
+            session.session_id, filename, bytes(data), request.headers.get("content-type")
+        )
+    except TooManyUploads as error:
+        raise HTTPException(409, str(error)) from None
     return dataclasses.asdict(metadata)
 
 

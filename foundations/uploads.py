@@ -12,12 +12,17 @@ from agents.capabilities.content import UploadMetadata, describe_upload
 from foundations.communication import text
 
 
+class TooManyUploads(Exception):
+    """The session holds as many files as it may; replacing one by name still works."""
+
+
 class UploadStore:
     """Uploads in Redis, per session, expiring with the session."""
 
-    def __init__(self, client: redis.Redis, ttl_seconds: int) -> None:
+    def __init__(self, client: redis.Redis, ttl_seconds: int, max_files: int = 20) -> None:
         self._redis = client
         self._ttl_seconds = ttl_seconds
+        self._max_files = max_files
 
     def _keys(self, session_id: str, name: str = "") -> tuple[str, str, str]:
         prefix = f"upload:{session_id}"
@@ -29,6 +34,12 @@ class UploadStore:
         """Store a file (replacing one of the same name) and what it is."""
         metadata = describe_upload(name, data, content_type)
         meta_key, order_key, data_key = self._keys(session_id, name)
+        replacing = await self._redis.hexists(meta_key, name)
+        if not replacing and await self._redis.hlen(meta_key) >= self._max_files:
+            raise TooManyUploads(
+                f"This session already holds {self._max_files} files; upload under an "
+                "existing name to replace one."
+            )
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.set(data_key, data, ex=self._ttl_seconds)
             pipe.hset(meta_key, name, json.dumps(dataclasses.asdict(metadata)))

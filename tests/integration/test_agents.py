@@ -95,6 +95,25 @@ async def test_uploads_are_checked(stack: RunningStack) -> None:
     )
 
 
+async def test_a_session_holds_a_bounded_number_of_files(stack: RunningStack) -> None:
+    async with httpx.AsyncClient(base_url=stack.http_url) as http:
+        token = (await http.post("/api/chat/conversation/create")).json()["session_token"]
+
+        async def upload(name: str) -> int:
+            response = await http.post(
+                "/api/uploads",
+                params={"session_token": token, "filename": name},
+                content=b"a,b\n1,2\n",
+            )
+            return response.status_code
+
+        stored = [await upload(f"file-{n}.csv") for n in range(20)]
+        one_too_many = await upload("file-20.csv")
+        replaced = await upload("file-3.csv")
+    assert stored == [201] * 20
+    assert (one_too_many, replaced) == (409, 201)
+
+
 async def test_stop_cuts_a_streaming_reply_short_for_every_socket(stack: RunningStack) -> None:
     settings = settings_for(stack)
     slow = BuiltInResponder(delta_delay=timedelta(milliseconds=100))
