@@ -7,6 +7,7 @@ import {
   type ChatSocketEvent,
   type WebSocketLike,
 } from "./ChatSocket";
+import type { PendingStorage } from "./pendingMessages";
 import type { ServerFrame } from "./protocol";
 import { SessionTokens, type TokenStorage } from "./sessionTokens";
 
@@ -57,8 +58,15 @@ class FakeSocket implements WebSocketLike {
   }
 }
 
-class MemoryStorage implements TokenStorage {
+/** localStorage as one browser profile has it: shared by its pages, kept across reloads. */
+class MemoryStorage implements TokenStorage, PendingStorage {
   values = new Map<string, string>();
+  get length(): number {
+    return this.values.size;
+  }
+  key(index: number): string | null {
+    return [...this.values.keys()][index] ?? null;
+  }
   getItem(key: string): string | null {
     return this.values.get(key) ?? null;
   }
@@ -85,10 +93,19 @@ interface Harness {
 let tokens: SessionTokens;
 let storage: MemoryStorage;
 
-function harness(options: { random?: () => number; url?: string } = {}): Harness {
+interface HarnessOptions {
+  random?: () => number;
+  url?: string;
+  maxPending?: number;
+  pendingStorage?: PendingStorage | null;
+  // Where this page's client_message_ids start: a reloaded page must not reuse the old ones.
+  firstId?: number;
+}
+
+function harness(options: HarnessOptions = {}): Harness {
   const sockets: FakeSocket[] = [];
   const events: ChatSocketEvent[] = [];
-  let ids = 0;
+  let ids = options.firstId ?? 0;
   const chat = new ChatSocket({
     url: options.url ?? URL_GUIDE,
     tokens,
@@ -103,6 +120,8 @@ function harness(options: { random?: () => number; url?: string } = {}): Harness
     pongTimeoutMs: 2_000,
     offlineAfterAttempts: 3,
     newId: () => `c${++ids}`,
+    pendingStorage: options.pendingStorage === undefined ? storage : options.pendingStorage,
+    maxPending: options.maxPending,
   });
   chat.subscribe((event) => events.push(event));
   return {
@@ -327,8 +346,8 @@ describe("messages", () => {
     chat.start();
     await settle();
     accept(latest());
-    const first = chat.send("hello");
-    const second = chat.send("again");
+    const first = chat.send("hello").clientMessageId;
+    const second = chat.send("again").clientMessageId;
     latest().receive({
       type: "message_accepted",
       event_id: "2-0",
@@ -351,7 +370,7 @@ describe("messages", () => {
     tokens.set("tok");
     const { chat, latest } = harness();
     chat.start();
-    const id = chat.send("early");
+    const id = chat.send("early").clientMessageId;
     await settle();
     accept(latest());
     expect(latest().frames).toEqual([
@@ -365,13 +384,294 @@ describe("messages", () => {
     chat.start();
     await settle();
     accept(latest());
-    const id = chat.send("spam");
+    const id = chat.send("spam").clientMessageId;
     latest().receive({
       type: "error",
       code: "content_policy",
       message: "no",
       client_message_id: id,
     });
+    expect(chat.pending).toEqual([]);
+  });
+});
+
+/** The pending-message keys the page left in storage. */
+function storedPending(): string[] {
+  return [...storage.values.keys()].filter((key) => key.startsWith("agentChat.pending."));
+}
+
+function chatMessages(socket: FakeSocket): Array<Record<string, unknown>> {
+  return socket.frames.filter((frame) => frame.type === "chat_message");
+}
+
+function acknowledge(
+  socket: FakeSocket,
+  clientMessageId: string,
+  fields: Partial<ServerFrame> = {},
+): void {
+  socket.receive({
+    type: "message_accepted",
+    event_id: "2-0",
+    message_id: `m-${clientMessageId}`,
+    client_message_id: clientMessageId,
+    seq: 1,
+    ...fields,
+  });
+}
+
+/** A page that sent `messages` while the API was down: it never connected. */
+async function offlinePage(...messages: string[]): Promise<{ page: Harness; ids: string[] }> {
+  const page = harness();
+  page.chat.start();
+  await settle();
+  page.latest().drop();
+  const ids = messages.map((message) => page.chat.send(message).clientMessageId);
+  return { page, ids };
+}
+
+describe("messages kept across reloads", () => {
+  it("sends a message queued offline from the reloaded page, once, with its original id", async () => {
+    tokens.set("tok");
+    const { ids } = await offlinePage("hello");
+    // The page reloads: a new ChatSocket on the same storage. (A reload runs no clean-up.)
+    const reloaded = harness({ firstId: 100 });
+    reloaded.chat.start();
+    expect(reloaded.chat.pendingMessages).toEqual([{ clientMessageId: ids[0], message: "hello" }]);
+    await settle();
+    const socket = reloaded.latest();
+    accept(socket);
+    expect(chatMessages(socket)).toEqual([
+      { type: "chat_message", message: "hello", client_message_id: ids[0] },
+    ]);
+    acknowledge(socket, ids[0]);
+    await vi.advanceTimersByTimeAsync(BACKOFF.maxMs * 3);
+    expect(chatMessages(socket)).toHaveLength(1);
+    expect(reloaded.chat.pending).toEqual([]);
+    expect(storedPending()).toEqual([]);
+  });
+
+  it("sends them again when the user comes back to the tab, in the order they were typed", async () => {
+    tokens.set("tok");
+    const { page, ids } = await offlinePage("one", "two", "three");
+    page.chat.stop(); // the tab is switched away: its socket closes
+    const back = harness({ firstId: 100 });
+    back.chat.start();
+    await settle();
+    accept(back.latest());
+    expect(chatMessages(back.latest()).map((frame) => frame.client_message_id)).toEqual(ids);
+    expect(chatMessages(back.latest()).map((frame) => frame.message)).toEqual([
+      "one",
+      "two",
+      "three",
+    ]);
+  });
+
+  it("keeps a message typed before the page had a session, for the session created later", async () => {
+    const { ids } = await offlinePage("first words");
+    const reloaded = harness({ firstId: 100 });
+    reloaded.chat.start();
+    await settle();
+    const socket = reloaded.latest();
+    expect(socket.query.has("session_token")).toBe(false);
+    socket.open();
+    socket.receive({
+      type: "session_created",
+      session_token: "new",
+      session_id: "s",
+      expires_at: 1,
+    });
+    accept(socket);
+    expect(chatMessages(socket)).toEqual([
+      { type: "chat_message", message: "first words", client_message_id: ids[0] },
+    ]);
+  });
+
+  it("forgets an acknowledged message", async () => {
+    tokens.set("tok");
+    const { chat, latest } = harness();
+    chat.start();
+    await settle();
+    accept(latest());
+    const id = chat.send("hello").clientMessageId;
+    expect(storedPending()).toHaveLength(1);
+    acknowledge(latest(), id);
+    expect(storedPending()).toEqual([]);
+    latest().drop();
+    await vi.advanceTimersByTimeAsync(BACKOFF.initialMs);
+    accept(latest(), "2-0");
+    expect(chatMessages(latest())).toEqual([]);
+    const reloaded = harness({ firstId: 100 });
+    reloaded.chat.start();
+    expect(reloaded.chat.pending).toEqual([]);
+  });
+
+  it("forgets a message the server refused for good, and passes the refusal on", async () => {
+    tokens.set("tok");
+    const { ids } = await offlinePage("buy now", "fine");
+    const reloaded = harness({ firstId: 100 });
+    reloaded.chat.start();
+    await settle();
+    accept(reloaded.latest());
+    reloaded.latest().receive({
+      type: "error",
+      code: "content_policy",
+      message: "Blocked term.",
+      client_message_id: ids[0],
+    });
+    expect(reloaded.chat.pending).toEqual([ids[1]]);
+    expect(storedPending()).toHaveLength(1);
+    const refusal = reloaded.frames().find((frame) => frame.type === "error");
+    expect(refusal).toMatchObject({ code: "content_policy", client_message_id: ids[0] });
+    // Gone for good: neither a reconnect nor another reload sends it again.
+    reloaded.latest().drop();
+    await vi.advanceTimersByTimeAsync(BACKOFF.initialMs);
+    accept(reloaded.latest());
+    expect(chatMessages(reloaded.latest()).map((frame) => frame.client_message_id)).toEqual([
+      ids[1],
+    ]);
+  });
+
+  it("forgets a message when the resend is answered as a duplicate", async () => {
+    tokens.set("tok");
+    // Accepted just before the reload, but the acknowledgement never reached the page.
+    const { ids } = await offlinePage("hello");
+    const reloaded = harness({ firstId: 100 });
+    reloaded.chat.start();
+    await settle();
+    accept(reloaded.latest(), "5-0");
+    acknowledge(reloaded.latest(), ids[0], { event_id: "3-0", duplicate: true });
+    expect(reloaded.chat.pending).toEqual([]);
+    expect(storedPending()).toEqual([]);
+    expect(reloaded.frames().filter((frame) => frame.type === "message_accepted")).toHaveLength(1);
+  });
+
+  it("keeps a message the server could not take yet and sends it again, backing off", async () => {
+    tokens.set("tok");
+    const { chat, latest } = harness(); // random 0.5: the first wait is 75 ms, then 150 ms
+    chat.start();
+    await settle();
+    accept(latest());
+    const id = chat.send("hello").clientMessageId;
+    const refuse = (code: string) =>
+      latest().receive({ type: "error", code, message: "later", client_message_id: id });
+    refuse("unavailable");
+    expect(chat.pending).toEqual([id]);
+    expect(storedPending()).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(74);
+    expect(chatMessages(latest())).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(chatMessages(latest())).toHaveLength(2);
+    refuse("rate_limited");
+    await vi.advanceTimersByTimeAsync(149);
+    expect(chatMessages(latest())).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(chatMessages(latest())).toHaveLength(3);
+    acknowledge(latest(), id);
+    await vi.advanceTimersByTimeAsync(BACKOFF.maxMs * 3);
+    expect(chatMessages(latest())).toHaveLength(3);
+    expect(chat.pending).toEqual([]);
+    expect(storedPending()).toEqual([]);
+  });
+
+  it("sends every waiting message again when the socket's frame limit dropped one", async () => {
+    tokens.set("tok");
+    const { chat, latest } = harness();
+    chat.start();
+    await settle();
+    accept(latest());
+    const first = chat.send("one").clientMessageId;
+    const second = chat.send("two").clientMessageId;
+    acknowledge(latest(), first);
+    // The frame limit names no message.
+    latest().receive({ type: "error", code: "rate_limited", message: "Too many frames." });
+    await vi.advanceTimersByTimeAsync(BACKOFF.initialMs);
+    expect(chatMessages(latest()).map((frame) => frame.client_message_id)).toEqual([
+      first,
+      second,
+      second,
+    ]);
+  });
+
+  it("refuses a message beyond the limit instead of dropping one", async () => {
+    tokens.set("tok");
+    const { chat, latest } = harness({ maxPending: 2 });
+    chat.start();
+    await settle();
+    expect(chat.send("one").queued).toBe(true);
+    expect(chat.send("two").queued).toBe(true);
+    const third = chat.send("three");
+    expect(third.queued).toBe(false);
+    expect(chat.pending).toHaveLength(2);
+    expect(storedPending()).toHaveLength(2);
+    accept(latest());
+    expect(chatMessages(latest()).map((frame) => frame.message)).toEqual(["one", "two"]);
+    acknowledge(latest(), chat.pending[0]);
+    // Room again: the refused message can be sent with its id.
+    expect(chat.send("three", third.clientMessageId).queued).toBe(true);
+    expect(chatMessages(latest()).at(-1)).toMatchObject({
+      client_message_id: third.clientMessageId,
+    });
+  });
+
+  it("ignores what it cannot read in storage, and leaves other keys alone", async () => {
+    tokens.set("tok");
+    const ours = `agentChat.pending.v1\n${URL_GUIDE}\n`;
+    const other = `agentChat.pending.v1\nws://chat.test/api/ws/liaison/content\nx1`;
+    const entry = (fields: Record<string, unknown>) =>
+      JSON.stringify({
+        clientMessageId: "ok",
+        message: "kept",
+        session: "tok",
+        order: 1,
+        ...fields,
+      });
+    storage.setItem(`${ours}ok`, entry({}));
+    storage.setItem(`${ours}bad-json`, "{not json");
+    storage.setItem(`${ours}null`, "null");
+    storage.setItem(`${ours}wrong-key`, entry({ clientMessageId: "elsewhere" }));
+    storage.setItem(`${ours}no-text`, entry({ clientMessageId: "no-text", message: 42 }));
+    storage.setItem(`${ours}bad-order`, entry({ clientMessageId: "bad-order", order: "soon" }));
+    storage.setItem(other, entry({ clientMessageId: "x1" }));
+    storage.setItem("someone.else", "whatever");
+    const { chat, latest } = harness();
+    chat.start();
+    expect(chat.pendingMessages).toEqual([{ clientMessageId: "ok", message: "kept" }]);
+    expect([...storage.values.keys()].sort()).toEqual(
+      ["agentChat.sessionToken", `${ours}ok`, other, "someone.else"].sort(),
+    );
+    await settle();
+    accept(latest());
+    expect(chatMessages(latest())).toEqual([
+      { type: "chat_message", message: "kept", client_message_id: "ok" },
+    ]);
+  });
+
+  it("still sends when storage is disabled or full", async () => {
+    tokens.set("tok");
+    const broken: PendingStorage = {
+      length: 0,
+      key: () => {
+        throw new Error("SecurityError");
+      },
+      getItem: () => {
+        throw new Error("SecurityError");
+      },
+      setItem: () => {
+        throw new Error("QuotaExceededError");
+      },
+      removeItem: () => {
+        throw new Error("SecurityError");
+      },
+    };
+    const { chat, latest } = harness({ pendingStorage: broken });
+    chat.start();
+    await settle();
+    accept(latest());
+    const id = chat.send("hello").clientMessageId;
+    expect(chatMessages(latest())).toEqual([
+      { type: "chat_message", message: "hello", client_message_id: id },
+    ]);
+    acknowledge(latest(), id);
     expect(chat.pending).toEqual([]);
   });
 });

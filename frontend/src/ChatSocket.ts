@@ -1,16 +1,25 @@
 // One conversation's WebSocket, kept alive: reconnects with exponential backoff and jitter,
 // resumes from the last event it delivered, drops events it has already delivered, resends
-// messages the server has not acknowledged, and pings to notice a dead connection.
+// messages the server has not acknowledged (kept in localStorage, so across reloads too), and
+// pings to notice a dead connection.
 
+import {
+  MAX_PENDING_PER_CONVERSATION,
+  nextOrder,
+  type PendingMessage,
+  type PendingStorage,
+  PendingStore,
+} from "./pendingMessages";
 import {
   type ClientFrame,
   CloseCode,
   compareEventIds,
   PERMANENT_CLOSE_CODES,
   parseServerFrame,
+  RETRYABLE_SEND_ERRORS,
   type ServerFrame,
 } from "./protocol";
-import { SessionTokens, sessionTokens } from "./sessionTokens";
+import { browserStorage, SessionTokens, sessionTokens } from "./sessionTokens";
 
 /** What ChatSocket needs of a WebSocket; the browser's WebSocket fits. */
 export interface WebSocketLike {
@@ -59,6 +68,22 @@ export interface ChatSocketOptions {
   /** After this many failed attempts in a row the badge says offline (retries go on). */
   offlineAfterAttempts?: number;
   newId?: () => string;
+  /** Where unacknowledged messages are kept across reloads; the page's localStorage by default. */
+  pendingStorage?: PendingStorage | null;
+  /** At most this many unacknowledged messages; send() refuses another. */
+  maxPending?: number;
+}
+
+export interface SendResult {
+  clientMessageId: string;
+  /** False when `maxPending` messages wait already: this one was neither kept nor sent. */
+  queued: boolean;
+}
+
+/** A message waiting for the server's acknowledgement. */
+export interface Outgoing {
+  clientMessageId: string;
+  message: string;
 }
 
 export const DEFAULT_BACKOFF: Backoff = { initialMs: 500, maxMs: 15_000, factor: 2 };
@@ -74,11 +99,6 @@ export function backoffDelay(attempt: number, backoff: Backoff, random: () => nu
   return ceiling / 2 + random() * (ceiling / 2);
 }
 
-interface Outgoing {
-  clientMessageId: string;
-  message: string;
-}
-
 export class ChatSocket {
   private readonly url: string;
   private readonly tokens: SessionTokens;
@@ -89,10 +109,18 @@ export class ChatSocket {
   private readonly pongTimeoutMs: number;
   private readonly offlineAfterAttempts: number;
   private readonly newId: () => string;
+  private readonly store: PendingStore;
+  private readonly maxPending: number;
 
   private readonly listeners = new Set<(event: ChatSocketEvent) => void>();
-  // Messages sent but not yet acknowledged, resent on every new connection.
-  private readonly outbox = new Map<string, Outgoing>();
+  // Messages sent but not yet acknowledged, oldest first, resent on every new connection. The
+  // store holds the same messages, for the next ChatSocket of this endpoint (after a reload).
+  private outbox = new Map<string, PendingMessage>();
+  // Messages the server could not take yet (`unavailable`, `rate_limited`): sent again when
+  // the resend timer fires, after a backoff that grows while the server keeps refusing.
+  private readonly toResend = new Set<string>();
+  private resendTimer: ReturnType<typeof setTimeout> | null = null;
+  private resendAttempt = 0;
 
   private socket: WebSocketLike | null = null;
   // True once the current socket delivered `conversation_restored`: frames may be sent.
@@ -131,6 +159,10 @@ export class ChatSocket {
     this.pongTimeoutMs = options.pongTimeoutMs ?? 10_000;
     this.offlineAfterAttempts = options.offlineAfterAttempts ?? 4;
     this.newId = options.newId ?? randomId;
+    const storage =
+      options.pendingStorage === undefined ? browserStorage() : options.pendingStorage;
+    this.store = new PendingStore(storage, options.url);
+    this.maxPending = options.maxPending ?? MAX_PENDING_PER_CONVERSATION;
   }
 
   subscribe(listener: (event: ChatSocketEvent) => void): () => void {
@@ -142,14 +174,20 @@ export class ChatSocket {
     if (!this.stopped) return;
     this.stopped = false;
     this.closedReason = null;
+    this.loadPending();
     void this.connect();
   }
 
-  /** Close for good: no reconnects, unacknowledged messages are forgotten. */
+  /**
+   * Close for good: no reconnects. Unacknowledged messages stay stored, and the next
+   * ChatSocket of this endpoint (the page reloaded, or the user came back to this tab)
+   * sends them.
+   */
   stop(): void {
     this.stopped = true;
     this.abandonConnection();
     this.clearReconnect();
+    this.clearResend();
     this.outbox.clear();
   }
 
@@ -165,14 +203,23 @@ export class ChatSocket {
   }
 
   /**
-   * Send a chat message; returns its client_message_id. Until the server acknowledges it, the
-   * message is sent again (with the same id) after every reconnect, so it is accepted once.
+   * Send a chat message. Until the server acknowledges it (or refuses it for good), the message
+   * is kept, in storage too, and sent again with the same client_message_id after every
+   * reconnect and every reload, so that it is accepted once. Sending the id of a message that
+   * is still waiting sends it again now.
    */
-  send(message: string, clientMessageId: string = this.newId()): string {
-    this.outbox.set(clientMessageId, { clientMessageId, message });
-    if (this.ready)
-      this.transmit({ type: "chat_message", message, client_message_id: clientMessageId });
-    return clientMessageId;
+  send(message: string, clientMessageId: string = this.newId()): SendResult {
+    let entry = this.outbox.get(clientMessageId);
+    if (entry === undefined) {
+      if (this.outbox.size >= this.maxPending) return { clientMessageId, queued: false };
+      entry = { clientMessageId, message, session: this.tokens.current, order: nextOrder() };
+      this.outbox.set(clientMessageId, entry);
+      // Storage full or disabled: the message is still sent, it just would not survive a reload.
+      this.store.save(entry);
+    }
+    this.toResend.delete(clientMessageId);
+    if (this.ready) this.transmitMessage(entry);
+    return { clientMessageId, queued: true };
   }
 
   /** Ask the server to stop a reply; false when there is no open connection to ask on. */
@@ -181,9 +228,17 @@ export class ChatSocket {
     return this.transmit({ type: "cancel", message_id: messageId });
   }
 
-  /** Messages sent but not acknowledged yet. */
+  /** The client_message_ids of the messages sent but not acknowledged yet, oldest first. */
   get pending(): string[] {
     return [...this.outbox.keys()];
+  }
+
+  /** The messages sent but not acknowledged yet, oldest first: the page shows them as sending. */
+  get pendingMessages(): Outgoing[] {
+    return [...this.outbox.values()].map(({ clientMessageId, message }) => ({
+      clientMessageId,
+      message,
+    }));
   }
 
   // --- connecting ----------------------------------------------------------------------------
@@ -244,7 +299,9 @@ export class ChatSocket {
         this.afterGap = true;
         break;
       case "message_accepted":
-        if (frame.client_message_id) this.outbox.delete(frame.client_message_id);
+        if (frame.client_message_id) this.forget(frame.client_message_id);
+        // The server takes messages again: the next refusal starts the backoff over.
+        this.resendAttempt = 0;
         // The answer to a resend repeats the original event's id: not a new event.
         if (frame.duplicate) {
           this.emit({ kind: "frame", frame });
@@ -252,8 +309,16 @@ export class ChatSocket {
         }
         break;
       case "error":
-        // The server refused the message; the page decides whether to send it again.
-        if (frame.client_message_id) this.outbox.delete(frame.client_message_id);
+        if (frame.client_message_id) {
+          // Could not take it now: send it again later. Any other refusal is final; the page
+          // shows it, and the message is not kept.
+          if (RETRYABLE_SEND_ERRORS.has(frame.code)) this.resendLater([frame.client_message_id]);
+          else this.forget(frame.client_message_id);
+        } else if (frame.code === "rate_limited") {
+          // The socket's frame limit dropped a frame without saying which: send every waiting
+          // message again (the server accepts each once, whatever it already has).
+          this.resendLater(this.outbox.keys());
+        }
         break;
     }
     if (frame.type !== "conversation_restored" && frame.event_id !== null) {
@@ -277,13 +342,9 @@ export class ChatSocket {
     this.closedReason = null;
     this.setStatus("connected");
     this.startPings();
-    for (const outgoing of this.outbox.values()) {
-      this.transmit({
-        type: "chat_message",
-        message: outgoing.message,
-        client_message_id: outgoing.clientMessageId,
-      });
-    }
+    // Everything waiting goes now, so nothing is left for the resend timer.
+    this.clearResend();
+    for (const entry of this.outbox.values()) this.transmitMessage(entry);
   }
 
   private onClosed(generation: number, event: { code: number; reason: string }): void {
@@ -358,6 +419,55 @@ export class ChatSocket {
     } catch {
       // Already closed.
     }
+  }
+
+  // --- unacknowledged messages --------------------------------------------------------------
+
+  /** Add the stored messages of this endpoint (from an earlier page or tab) to the outbox. */
+  private loadPending(): void {
+    const entries = new Map(this.outbox);
+    for (const entry of this.store.load()) {
+      if (!entries.has(entry.clientMessageId)) entries.set(entry.clientMessageId, entry);
+    }
+    this.outbox = new Map([...entries].sort(([, a], [, b]) => a.order - b.order));
+  }
+
+  /** The server acknowledged the message, or refused it for good: stop sending it. */
+  private forget(clientMessageId: string): void {
+    this.outbox.delete(clientMessageId);
+    this.toResend.delete(clientMessageId);
+    this.store.delete(clientMessageId);
+  }
+
+  private resendLater(clientMessageIds: Iterable<string>): void {
+    for (const id of clientMessageIds) if (this.outbox.has(id)) this.toResend.add(id);
+    if (this.toResend.size === 0 || this.resendTimer !== null) return;
+    this.resendAttempt += 1;
+    const delay = backoffDelay(this.resendAttempt, this.backoff, this.random);
+    this.resendTimer = setTimeout(() => {
+      this.resendTimer = null;
+      const due = new Set(this.toResend);
+      this.toResend.clear();
+      // Not connected: the next connection sends every waiting message anyway.
+      if (!this.ready) return;
+      for (const entry of this.outbox.values()) {
+        if (due.has(entry.clientMessageId)) this.transmitMessage(entry);
+      }
+    }, delay);
+  }
+
+  private clearResend(): void {
+    if (this.resendTimer !== null) clearTimeout(this.resendTimer);
+    this.resendTimer = null;
+    this.toResend.clear();
+  }
+
+  private transmitMessage(entry: PendingMessage): boolean {
+    return this.transmit({
+      type: "chat_message",
+      message: entry.message,
+      client_message_id: entry.clientMessageId,
+    });
   }
 
   // --- liveness --------------------------------------------------------------------------------

@@ -176,7 +176,7 @@ describe("conversation", () => {
     expect(messages(state)).toEqual([{ role: "user", content: "from tab 2", state: "accepted" }]);
   });
 
-  it("marks a refused message failed, with what to do, and retryable only when resending can help", () => {
+  it("marks a refused message failed, with what to do", () => {
     const refused = run(
       sending,
       frame({
@@ -193,6 +193,9 @@ describe("conversation", () => {
       advice: "Rephrase the message.",
       retryable: false,
     });
+  });
+
+  it("keeps sending a message the server could not take yet, and says why", () => {
     const limited = run(
       sending,
       frame({
@@ -202,9 +205,35 @@ describe("conversation", () => {
         client_message_id: "c1",
       }),
     );
-    expect((limited.items[0] as ThreadMessage).error?.retryable).toBe(true);
-    const retried = conversationReducer(limited, sending);
+    const item = limited.items[0] as ThreadMessage;
+    expect(item.state).toBe("sending");
+    expect(item.error).toMatchObject({ message: "Slow down.", retryable: true });
+    // Then the automatic resend is accepted.
+    const sent = conversationReducer(limited, accepted);
+    expect(messages(sent)).toEqual([{ role: "user", content: "hi", state: "accepted" }]);
+    expect((sent.items[0] as ThreadMessage).error).toBeUndefined();
+  });
+
+  it("marks a message the page could not queue failed, retryable, in its place", () => {
+    const error = { code: "too_many_pending", message: "50 wait.", advice: "Retry later." };
+    const refused = run(sending, { type: "not_queued", clientMessageId: "c1", error });
+    expect(messages(refused)).toEqual([{ role: "user", content: "hi", state: "failed" }]);
+    expect((refused.items[0] as ThreadMessage).error).toEqual({ ...error, retryable: true });
+    const retried = conversationReducer(refused, sending);
     expect(messages(retried)).toEqual([{ role: "user", content: "hi", state: "sending" }]);
+    expect((retried.items[0] as ThreadMessage).error).toBeUndefined();
+  });
+
+  it("shows a message still waiting from before a reload as sending after the history", () => {
+    const state = run(
+      sending,
+      restored([recorded("m-0", "user", "earlier", 1), recorded("r-0", "assistant", "yes", 2)]),
+    );
+    expect(messages(state)).toEqual([
+      { role: "user", content: "earlier", state: "accepted" },
+      { role: "assistant", content: "yes", state: "complete" },
+      { role: "user", content: "hi", state: "sending" },
+    ]);
   });
 
   it("keeps the question and drops the partial reply when the reply fails", () => {

@@ -66,6 +66,8 @@ export interface ConversationState {
 export type ConversationAction =
   | { type: "frame"; frame: ServerFrame }
   | { type: "sending"; clientMessageId: string; message: string; author: AgentType }
+  // The page could not even queue the message (too many wait already); the user may retry.
+  | { type: "not_queued"; clientMessageId: string; error: InlineError }
   | { type: "notice"; notice: InlineError | null }
   | { type: "reset" };
 
@@ -82,6 +84,15 @@ export function conversationReducer(
       return { ...state, notice: action.notice };
     case "sending":
       return sending(state, action.clientMessageId, action.message, action.author);
+    case "not_queued": {
+      const target = findByClientId(state, action.clientMessageId);
+      if (target === undefined) return state;
+      return update(state, target.key, (item) => ({
+        ...item,
+        state: "failed",
+        error: { ...action.error, retryable: true },
+      }));
+    }
     case "frame":
       return applyFrame(state, action.frame);
   }
@@ -94,11 +105,9 @@ function sending(
   author: AgentType,
 ): ConversationState {
   const key = localKey(clientMessageId);
-  const existing = state.items.find(
-    (item) => item.kind === "message" && item.clientMessageId === clientMessageId,
-  );
+  const existing = findByClientId(state, clientMessageId);
   if (existing !== undefined) {
-    // A retry of a refused message: same id, same place.
+    // A retry (or a message the page was already showing): same id, same place.
     return update(state, existing.key, (item) => ({ ...item, state: "sending", error: undefined }));
   }
   const item: ThreadMessage = {
@@ -225,15 +234,22 @@ function applyFrame(state: ConversationState, frame: ServerFrame): ConversationS
       };
       const clientMessageId = frame.client_message_id;
       if (clientMessageId) {
-        const target = state.items.find(
-          (item) => item.kind === "message" && item.clientMessageId === clientMessageId,
-        );
+        const target = findByClientId(state, clientMessageId);
+        // A refused resend of a message the server already has changes nothing.
+        if (target?.state === "accepted") return state;
+        if (target !== undefined && RETRYABLE_SEND_ERRORS.has(frame.code)) {
+          // Not taken yet: ChatSocket sends it again by itself, so it is still being sent.
+          return update(state, target.key, (item) => ({
+            ...item,
+            state: "sending",
+            error: { ...error, advice: "It will be sent again shortly.", retryable: true },
+          }));
+        }
         if (target !== undefined) {
           return update(state, target.key, (item) => ({
             ...item,
-            // A refused resend of a message the server already has changes nothing.
-            state: item.state === "accepted" ? "accepted" : "failed",
-            error: { ...error, retryable: RETRYABLE_SEND_ERRORS.has(frame.code) },
+            state: "failed",
+            error: { ...error, retryable: false },
           }));
         }
       }
@@ -308,6 +324,16 @@ function answer(state: ConversationState, questionId: string): ConversationState
     error: undefined,
     awaitingReply: false,
   }));
+}
+
+function findByClientId(
+  state: ConversationState,
+  clientMessageId: string,
+): ThreadMessage | undefined {
+  return state.items.find(
+    (item): item is ThreadMessage =>
+      item.kind === "message" && item.clientMessageId === clientMessageId,
+  );
 }
 
 function findMessage(state: ConversationState, key: string): ThreadMessage | undefined {

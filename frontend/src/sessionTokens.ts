@@ -81,7 +81,8 @@ function read(storage: TokenStorage | null): string | null {
   }
 }
 
-function browserStorage(): TokenStorage | null {
+/** The page's localStorage, or null where the browser disables it. */
+export function browserStorage(): Storage | null {
   try {
     return typeof localStorage === "undefined" ? null : localStorage;
   } catch {

@@ -1,15 +1,18 @@
 // React's view of one conversation: a ChatSocket feeding the conversation reducer.
 
-import { useCallback, useEffect, useReducer, useRef, useState } from "react";
+import { type Dispatch, useCallback, useEffect, useReducer, useRef, useState } from "react";
 
 import { ChatSocket, type ConnectionStatus } from "./ChatSocket";
 import {
+  type ConversationAction,
   type ConversationState,
   conversationReducer,
   EMPTY_CONVERSATION,
+  type InlineError,
   replyInProgress,
   type ThreadMessage,
 } from "./conversation";
+import { MAX_PENDING_PER_CONVERSATION } from "./pendingMessages";
 import { type AgentType, liaisonOf, type Pillar } from "./protocol";
 
 export interface Connection {
@@ -27,7 +30,10 @@ export interface Chat {
   /** False once the server said it cannot cancel replies. */
   cancelSupported: boolean;
   send(message: string): void;
-  /** Send a refused message again, with its original client_message_id. */
+  /**
+   * Send a message again: one not sent yet with its original client_message_id, one whose
+   * reply failed as a new message.
+   */
   retry(message: ThreadMessage): void;
   /** Ask the server to stop the reply in progress. */
   stop(): void;
@@ -36,6 +42,12 @@ export interface Chat {
 }
 
 const STARTING: Connection = { status: "connecting", retryAt: null, closedReason: null };
+
+const QUEUE_FULL: InlineError = {
+  code: "too_many_pending",
+  message: `${MAX_PENDING_PER_CONVERSATION} messages are already waiting to be sent.`,
+  advice: "Retry once they have gone.",
+};
 
 /** The conversation behind a WebSocket endpoint of docs/protocol.md, e.g. `/api/ws/guide`. */
 export function useChat(path: string, agentType: AgentType): Chat {
@@ -53,6 +65,13 @@ export function useChat(path: string, agentType: AgentType): Chat {
     setStatePath(path);
     const socket = new ChatSocket({ url: socketUrl(path) });
     socketRef.current = socket;
+    // Messages an earlier page (or this tab before a switch) sent and the server has not
+    // acknowledged: the socket sends them again, the thread shows them as sending meanwhile.
+    const showPending = () => {
+      for (const { clientMessageId, message } of socket.pendingMessages) {
+        dispatch({ type: "sending", clientMessageId, message, author: agentType });
+      }
+    };
     const unsubscribe = socket.subscribe((event) => {
       switch (event.kind) {
         case "status":
@@ -72,6 +91,8 @@ export function useChat(path: string, agentType: AgentType): Chat {
               advice: "Earlier messages are no longer available; carry on here.",
             },
           });
+          // Not lost with the old session: they go to the new one.
+          showPending();
           return;
         case "frame": {
           const frame = event.frame;
@@ -94,19 +115,18 @@ export function useChat(path: string, agentType: AgentType): Chat {
       }
     });
     socket.start();
+    showPending();
     return () => {
       unsubscribe();
       socket.stop();
       if (socketRef.current === socket) socketRef.current = null;
     };
-  }, [path]);
+  }, [path, agentType]);
 
   const send = useCallback(
     (message: string) => {
       const socket = socketRef.current;
-      if (socket === null) return;
-      const clientMessageId = socket.send(message);
-      dispatch({ type: "sending", clientMessageId, message, author: agentType });
+      if (socket !== null) submit(socket, dispatch, agentType, message);
     },
     [agentType],
   );
@@ -115,19 +135,11 @@ export function useChat(path: string, agentType: AgentType): Chat {
     (message: ThreadMessage) => {
       const socket = socketRef.current;
       if (socket === null) return;
-      if (message.state === "failed" && message.clientMessageId !== undefined) {
-        dispatch({
-          type: "sending",
-          clientMessageId: message.clientMessageId,
-          message: message.content,
-          author: agentType,
-        });
-        socket.send(message.content, message.clientMessageId);
-        return;
-      }
-      // The message was accepted but its reply failed: ask again, as a new message.
-      const clientMessageId = socket.send(message.content);
-      dispatch({ type: "sending", clientMessageId, message: message.content, author: agentType });
+      const notAccepted = message.state === "failed" || message.state === "sending";
+      // Not accepted yet: the same message, same id. Accepted, but its reply failed: ask
+      // again, as a new message.
+      const clientMessageId = notAccepted ? message.clientMessageId : undefined;
+      submit(socket, dispatch, agentType, message.content, clientMessageId);
     },
     [agentType],
   );
@@ -154,6 +166,21 @@ export function useChat(path: string, agentType: AgentType): Chat {
     dismissNotice,
     reconnectNow,
   };
+}
+
+/** Hand a message to the socket and show it as sending, or as refused when it cannot wait. */
+function submit(
+  socket: ChatSocket,
+  dispatch: Dispatch<ConversationAction>,
+  author: AgentType,
+  message: string,
+  clientMessageId?: string,
+): void {
+  const result = socket.send(message, clientMessageId);
+  dispatch({ type: "sending", clientMessageId: result.clientMessageId, message, author });
+  if (!result.queued) {
+    dispatch({ type: "not_queued", clientMessageId: result.clientMessageId, error: QUEUE_FULL });
+  }
 }
 
 /** The chat with a pillar's liaison agent, on `/api/ws/liaison/{pillar}`. */

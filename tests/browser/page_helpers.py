@@ -16,20 +16,26 @@ Frame = dict[str, Any]
 
 @dataclass
 class Frames:
-    """Every frame the page received on its sockets, by endpoint path."""
+    """Every frame the page received and sent on its sockets, by endpoint path, across reloads."""
 
     received: dict[str, list[Frame]] = field(default_factory=dict)
+    sent: dict[str, list[Frame]] = field(default_factory=dict)
 
     def watch(self, page: Page) -> None:
         page.on("websocket", self._socket_opened)
 
     def _socket_opened(self, socket: WebSocket) -> None:
         path = socket.url.split("?")[0].split("/api/ws", 1)[-1]
-        frames = self.received.setdefault(path, [])
-        socket.on("framereceived", lambda payload: frames.append(json.loads(payload)))
+        received = self.received.setdefault(path, [])
+        sent = self.sent.setdefault(path, [])
+        socket.on("framereceived", lambda payload: received.append(json.loads(payload)))
+        socket.on("framesent", lambda payload: sent.append(json.loads(payload)))
 
     def of(self, path: str, type: str) -> list[Frame]:
         return [frame for frame in self.received.get(path, []) if frame["type"] == type]
+
+    def sent_of(self, path: str, type: str) -> list[Frame]:
+        return [frame for frame in self.sent.get(path, []) if frame["type"] == type]
 
 
 def guide_log(page: Page) -> Locator:
@@ -75,3 +81,13 @@ def recorded(stack: RunningStack, page: Page, agent_type: str) -> list[tuple[str
 
 def expect_connected(page: Page) -> None:
     expect(page.get_by_role("status")).to_have_attribute("data-status", "connected")
+
+
+def pending_in_storage(page: Page) -> list[Frame]:
+    """The messages the page keeps in localStorage until the server acknowledges them."""
+    entries: list[str] = page.evaluate(
+        """() => Object.keys(localStorage)
+            .filter((key) => key.startsWith('agentChat.pending.'))
+            .map((key) => localStorage.getItem(key))"""
+    )
+    return [json.loads(entry) for entry in entries]

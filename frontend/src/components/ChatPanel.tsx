@@ -87,6 +87,17 @@ export function ChatPanel({
   );
 }
 
+// What an error on a message means, by the message's state: refused, not taken yet (it is sent
+// again by itself), or accepted but not answered.
+const ERROR_LEAD: Partial<Record<ThreadMessage["state"], string>> = {
+  failed: "Not sent: ",
+  sending: "Not taken yet: ",
+};
+const RETRY_LABEL: Partial<Record<ThreadMessage["state"], string>> = {
+  failed: "Retry",
+  sending: "Send now",
+};
+
 function Message({ message, onRetry }: { message: ThreadMessage; onRetry(): void }) {
   const author = message.role === "user" ? "You" : AGENT_NAMES[message.author];
   return (
@@ -103,12 +114,12 @@ function Message({ message, onRetry }: { message: ThreadMessage; onRetry(): void
       {message.error !== undefined && (
         <div className="message-error" role="alert">
           <p>
-            {message.state === "failed" ? "Not sent: " : "No reply: "}
+            {ERROR_LEAD[message.state] ?? "No reply: "}
             {message.error.message} <strong>{message.error.advice}</strong>
           </p>
           {message.error.retryable && (
             <button type="button" className="link-button" onClick={onRetry}>
-              {message.state === "failed" ? "Retry" : "Ask again"}
+              {RETRY_LABEL[message.state] ?? "Ask again"}
             </button>
           )}
         </div>

@@ -1,0 +1,141 @@
+// Messages the server has not acknowledged yet, kept in localStorage so that a reload, a closed
+// tab or a switch to another pillar does not lose them: the next ChatSocket of the same
+// endpoint sends them again with their original client_message_id, which the server accepts
+// once however often it arrives.
+//
+// One storage key per message, not one list per conversation: every browser tab has its own
+// copy of localStorage that the browser syncs in the background, so a tab rewriting a whole
+// list would drop the entries another tab added meanwhile. Adding or removing one key cannot.
+
+export type PendingStorage = Pick<Storage, "getItem" | "setItem" | "removeItem" | "key" | "length">;
+
+/** A message waiting for `message_accepted`, as stored. */
+export interface PendingMessage {
+  clientMessageId: string;
+  message: string;
+  // The session token it was typed in; null when the page had no session yet. The message is
+  // sent in the endpoint's current session either way: the page only ever holds one, and
+  // replaces it only when the server says the old one has ended.
+  session: string | null;
+  // Orders the endpoint's messages as they were typed (milliseconds, strictly increasing).
+  order: number;
+}
+
+/** At most this many messages wait per conversation; another one is refused, not dropped. */
+export const MAX_PENDING_PER_CONVERSATION = 50;
+
+const PREFIX = "agentChat.pending.v1\n";
+// The protocol's limit for client_message_id.
+const MAX_ID_LENGTH = 128;
+
+let lastOrder = 0;
+
+/** An order value later than every one this page handed out before. */
+export function nextOrder(now: number = Date.now()): number {
+  lastOrder = Math.max(now, lastOrder + 1);
+  return lastOrder;
+}
+
+/** The stored pending messages of one endpoint (a ws:// URL without query). */
+export class PendingStore {
+  private readonly prefix: string;
+
+  constructor(
+    private readonly storage: PendingStorage | null,
+    endpoint: string,
+  ) {
+    this.prefix = `${PREFIX}${endpoint}\n`;
+  }
+
+  /**
+   * The endpoint's stored messages, oldest first. Entries of this endpoint that cannot be
+   * read are removed; keys this store did not write are left alone.
+   */
+  load(): PendingMessage[] {
+    const found: PendingMessage[] = [];
+    const unreadable: string[] = [];
+    for (const key of this.keys()) {
+      const entry = this.parse(key, this.read(key));
+      if (entry === null) unreadable.push(key);
+      else found.push(entry);
+    }
+    for (const key of unreadable) this.remove(key);
+    return found.sort((a, b) => a.order - b.order);
+  }
+
+  /** False when the browser would not store it (storage full or disabled). */
+  save(entry: PendingMessage): boolean {
+    if (this.storage === null) return false;
+    try {
+      this.storage.setItem(this.keyOf(entry.clientMessageId), JSON.stringify(entry));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  delete(clientMessageId: string): void {
+    this.remove(this.keyOf(clientMessageId));
+  }
+
+  private keyOf(clientMessageId: string): string {
+    return this.prefix + clientMessageId;
+  }
+
+  private keys(): string[] {
+    const keys: string[] = [];
+    try {
+      const storage = this.storage;
+      if (storage === null) return keys;
+      for (let index = 0; index < storage.length; index += 1) {
+        const key = storage.key(index);
+        if (key !== null && key.startsWith(this.prefix)) keys.push(key);
+      }
+    } catch {
+      // Storage disabled: nothing was kept.
+    }
+    return keys;
+  }
+
+  private read(key: string): string | null {
+    try {
+      return this.storage?.getItem(key) ?? null;
+    } catch {
+      return null;
+    }
+  }
+
+  private remove(key: string): void {
+    try {
+      this.storage?.removeItem(key);
+    } catch {
+      // Storage disabled: there is nothing to remove.
+    }
+  }
+
+  private parse(key: string, text: string | null): PendingMessage | null {
+    if (text === null) return null;
+    let data: unknown;
+    try {
+      data = JSON.parse(text);
+    } catch {
+      return null;
+    }
+    if (typeof data !== "object" || data === null) return null;
+    const { clientMessageId, message, session, order } = data as Record<string, unknown>;
+    if (
+      typeof clientMessageId !== "string" ||
+      clientMessageId.length === 0 ||
+      clientMessageId.length > MAX_ID_LENGTH ||
+      key !== this.keyOf(clientMessageId) ||
+      typeof message !== "string" ||
+      message.length === 0 ||
+      (session !== null && typeof session !== "string") ||
+      typeof order !== "number" ||
+      !Number.isFinite(order)
+    ) {
+      return null;
+    }
+    return { clientMessageId, message, session, order };
+  }
+}
