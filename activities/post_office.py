@@ -88,6 +88,7 @@ class PostOffice:
                 "content": input.content,
                 "timestamp": input.timestamp,
                 "agent_type": input.agent_type.value,
+                "client_message_id": input.client_message_id,
             },
             body={
                 "type": "message_accepted",
