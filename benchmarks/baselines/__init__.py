@@ -1,0 +1,1 @@
+"""Baselines measured in the same run, on the same servers: the floors a turn cannot beat."""

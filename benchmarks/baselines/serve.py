@@ -1,0 +1,51 @@
+"""Serve an app exactly as the API is served: `python -m benchmarks.baselines.serve APP`.
+
+APP is `echo` (the bare-edge baseline) or `api` (the platform's own app). The uvicorn settings
+are taken from api/__main__.py itself, by running its `main()` against a stand-in for
+`uvicorn.run`, so the echo follows whatever the API uses. `--ws` swaps only the WebSocket
+implementation, to measure what that one setting changes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from typing import Any
+from unittest import mock
+
+import uvicorn
+
+import api.__main__
+
+APPS = {"echo": "benchmarks.baselines.echo:create_app", "api": "api.main:create_app"}
+WS_IMPLEMENTATIONS = ("websockets", "websockets-sansio")
+
+
+def api_uvicorn_settings() -> dict[str, Any]:
+    """The keyword arguments api/__main__.py passes to uvicorn.run (app and factory aside)."""
+    with mock.patch.object(uvicorn, "run") as run:
+        api.__main__.main()
+    settings = dict(run.call_args.kwargs)
+    settings.pop("factory", None)
+    return settings
+
+
+def other_ws(ws: str) -> str:
+    """The other WebSocket implementation than `ws`."""
+    return next(each for each in WS_IMPLEMENTATIONS if each != ws)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("app", choices=sorted(APPS))
+    parser.add_argument("--ws", choices=WS_IMPLEMENTATIONS, help="default: the API's")
+    args = parser.parse_args()
+    settings = api_uvicorn_settings()
+    if args.ws:
+        settings["ws"] = args.ws
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    uvicorn.run(APPS[args.app], factory=True, **settings)
+
+
+if __name__ == "__main__":
+    main()
