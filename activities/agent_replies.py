@@ -9,6 +9,7 @@ from datetime import timedelta
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from agents.batching import batch_deltas
 from agents.catalog import AgentType
 from agents.replies import (
     CapabilityOutcome,
@@ -61,10 +62,12 @@ class AgentReplies:
         provider: ReplyProvider,
         communication: CommunicationFoundation,
         context_window_messages: int,
+        frame_window: timedelta = timedelta(0),
     ) -> None:
         self._provider = provider
         self._communication = communication
         self._context_window_messages = context_window_messages
+        self._frame_window_seconds = frame_window.total_seconds()
 
     @activity.defn
     async def generate_reply(self, input: GenerateReplyInput) -> GeneratedReply:
@@ -89,15 +92,17 @@ class AgentReplies:
             ),
             capability=input.capability,
         )
+        # What the sockets have been sent: on Stop, exactly this is recorded.
         parts: list[str] = []
+        deltas = batch_deltas(self._provider.stream_reply(context), self._frame_window_seconds)
         try:
-            async for delta in self._provider.stream_reply(context):
-                parts.append(delta)
+            async for delta in deltas:
                 await self._communication.publish(
                     conversation, {"type": "chat_chunk", **frame, "delta": delta}
                 )
+                parts.append(delta)
                 # Heartbeats carry cancellation: the user's Stop arrives through them.
-                activity.heartbeat(len(parts))
+                activity.heartbeat()
         except asyncio.CancelledError:
             if activity.is_worker_shutdown():
                 raise  # not the user's doing: the reply restarts on another worker

@@ -55,6 +55,8 @@ class Settings(BaseSettings):
 
     # Agents
     reply_provider: Literal["builtin", "openai"] = "builtin"
+    # Deltas that arrive within this window go out as one chat_chunk (the first at once).
+    reply_frame_window_ms: int = 40
     # Pause between the built-in agent's deltas (0: as fast as they come), to show streaming
     # at a human pace in demos.
     builtin_delta_delay_ms: int = 0

@@ -114,6 +114,7 @@ def activities(
         replies_grant["llm"],
         replies_grant["communication_foundation"],
         settings.context_window_messages,
+        timedelta(milliseconds=settings.reply_frame_window_ms),
     )
     return [
         traffic_cop.admit_message,

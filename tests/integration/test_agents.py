@@ -163,7 +163,7 @@ async def test_a_model_stream_cut_midway_restarts_cleanly(
         response = await asyncio.wait_for(content.turn("Which formats can I upload?"), 30)
     types = [f["type"] for f in content.received if f["type"] in ("chat_chunk", "reply_restarted")]
     restart = types.index("reply_restarted")
-    assert types[:restart] == ["chat_chunk", "chat_chunk"]
+    assert restart >= 1 and set(types[:restart]) == {"chat_chunk"}
     assert response["message"] == "Uploads accept CSV, JSON and text."
     after_restart = [
         f["delta"]
