@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-import redis.asyncio as redis
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
@@ -23,7 +22,7 @@ from foundations.gateway import PlatformGateway, Realm
 from foundations.sessions import SessionStore
 from foundations.settings import Settings, get_settings
 from foundations.uploads import UploadStore
-from workers.composition import communication_foundation
+from workers.composition import communication_foundation, open_redis
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +40,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        redis_client = redis.Redis.from_url(settings.redis_url)
+        redis_client = open_redis(settings)
         temporal = await Client.connect(
             settings.temporal_address, namespace=settings.temporal_namespace
         )

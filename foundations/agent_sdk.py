@@ -116,15 +116,15 @@ class AgentWebSocketSDK:
             session, new_token = opened.record, opened.token
         else:
             session, new_token = opened, None
+        # Subscribe before reading anything, so no event falls between reading and listening.
+        live = await self._relay.subscribe(Conversation(session.session_id, agent_type))
         connection = AgentConnection(
             connection_id=secrets.token_hex(8),
             session=session,
             agent_type=agent_type,
             new_token=new_token,
-            live=asyncio.Queue(),
+            live=live,
         )
-        # Subscribe before reading anything, so no event falls between reading and listening.
-        connection.live = await self._relay.subscribe(connection.conversation)
         self._connections[connection.connection_id] = connection
         await self._traffic_cop.link_connection(
             session.session_id, connection.connection_id, agent_type

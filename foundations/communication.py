@@ -212,32 +212,14 @@ class CommunicationFoundation:
 
     async def events_after(self, conversation: Conversation, event_id: str) -> Replay:
         """Every event after `event_id`, and whether some were trimmed away before it."""
-        entries = await self._redis.xrange(conversation.stream_key, min=f"({event_id}", max="+")
-        events = [
-            Event(text(entry_id), text(fields[b"f"]))
-            for entry_id, fields in entries or []
-            if entry_id is not None and fields is not None
-        ]
-        return Replay(events, await self._trimmed_past(conversation, event_id))
-
-    async def _trimmed_past(self, conversation: Conversation, event_id: str) -> bool:
-        """Whether events after `event_id` may have been trimmed away.
-
-        Trimming removes the oldest entries, so a client is safe while its event id is at or
-        after the oldest entry still kept. Just before it is reported as a gap too: the stream
-        cannot tell whether anything lay between.
-        """
-        try:
-            info = await self._redis.xinfo_stream(conversation.stream_key)
-        except redis.ResponseError:
-            return False  # no stream yet: nothing was ever trimmed
-        if info["entries-added"] == info["length"]:
-            return False
-        first = info["first-entry"]
-        oldest_kept = text(first[0]) if first else None
-        if oldest_kept is None:
-            return event_id_key(event_id) < event_id_key(text(info["last-generated-id"]))
-        return event_id_key(event_id) < event_id_key(oldest_kept)
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.xrange(conversation.stream_key, min=f"({event_id}", max="+")
+            pipe.xinfo_stream(conversation.stream_key)
+            entries, info = await pipe.execute(raise_on_error=False)
+        events = [Event(text(entry_id), text(fields[b"f"])) for entry_id, fields in entries]
+        # No stream yet (an error from XINFO): nothing was ever trimmed.
+        gap = not isinstance(info, Exception) and _trimmed_past(info, event_id)
+        return Replay(events, gap)
 
     # --- connection registry -------------------------------------------------------------
 
@@ -296,7 +278,8 @@ class LiveRelay:
             confirmed = self._confirmed[channel] = asyncio.Event()
             await self._pubsub.subscribe(channel)
             await confirmed.wait()
-        else:
+            del self._confirmed[channel]
+        elif channel in self._confirmed:  # another socket's subscription is on its way
             await self._confirmed[channel].wait()
         return queue
 
@@ -308,7 +291,6 @@ class LiveRelay:
         listeners.discard(queue)
         if not listeners:
             del self._listeners[channel]
-            self._confirmed.pop(channel, None)
             await self._pubsub.unsubscribe(channel)
 
     async def _run(self) -> None:
@@ -341,6 +323,21 @@ class LiveRelay:
             event = Event(event_id, body)
             for queue in self._listeners.get(channel, ()):
                 queue.put_nowait(event)
+
+
+def _trimmed_past(info: dict[str, Any], event_id: str) -> bool:
+    """Whether events after `event_id` may have been trimmed from a stream (its XINFO).
+
+    Trimming removes the oldest entries, so a client is safe while its event id is at or
+    after the oldest entry still kept. Just before it is reported as a gap too: the stream
+    cannot tell whether anything lay between.
+    """
+    if info["entries-added"] == info["length"]:
+        return False
+    first = info["first-entry"]
+    if not first:
+        return event_id_key(event_id) < event_id_key(text(info["last-generated-id"]))
+    return event_id_key(event_id) < event_id_key(text(first[0]))
 
 
 def _replay_point(messages: list[dict[str, Any]]) -> str:

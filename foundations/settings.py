@@ -19,6 +19,8 @@ class Settings(BaseSettings):
     temporal_namespace: str = "default"
     task_queue: str = "chat-sessions"
     redis_url: str = "redis://localhost:6379/0"
+    # Connections per process; past it, callers wait (up to 10 s) for a free one.
+    redis_max_connections: int = 256
 
     # The edge
     api_host: str = "127.0.0.1"

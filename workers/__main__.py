@@ -6,18 +6,17 @@ import asyncio
 import contextlib
 import logging
 
-import redis.asyncio as redis
 from temporalio.client import Client
 
 from foundations.settings import get_settings
-from workers.composition import chat_worker
+from workers.composition import chat_worker, open_redis
 
 logger = logging.getLogger("workers")
 
 
 async def main() -> None:
     settings = get_settings()
-    redis_client = redis.Redis.from_url(settings.redis_url)
+    redis_client = open_redis(settings)
     client = await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace)
     worker = chat_worker(client, redis_client, settings)
     logger.info("worker polling task queue %s", settings.task_queue)

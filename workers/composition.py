@@ -38,6 +38,14 @@ WORKFLOW_RUNNER = SandboxedWorkflowRunner(
 HEARTBEAT_THROTTLE = timedelta(seconds=1)
 
 
+def open_redis(settings: Settings) -> redis.Redis:
+    """A Redis client whose pool makes a burst wait for a connection instead of failing."""
+    pool = redis.BlockingConnectionPool.from_url(
+        settings.redis_url, max_connections=settings.redis_max_connections, timeout=10
+    )
+    return redis.Redis(connection_pool=pool)
+
+
 def communication_foundation(client: redis.Redis, settings: Settings) -> CommunicationFoundation:
     return CommunicationFoundation(
         client,
