@@ -64,7 +64,6 @@ class AgentConnection:
     live: asyncio.Queue[Event]
     # The last event delivered; live events at or before it are duplicates.
     cursor: tuple[int, int] = (0, 0)
-    cursor_id: str = "0-0"
     backlog: list[Event] = field(default_factory=list)
 
     @property
@@ -144,7 +143,7 @@ class AgentWebSocketSDK:
         """Queue every event after `last_event_id` for delivery; False if some were trimmed away."""
         connection = self._connection(connection_id)
         replay = await self._communication.events_after(connection.conversation, last_event_id)
-        connection.cursor, connection.cursor_id = event_id_key(last_event_id), last_event_id
+        connection.cursor = event_id_key(last_event_id)
         connection.backlog = list(replay.events)
         # Wake a receiver blocked on live events; the "0-0" event itself is never delivered.
         connection.live.put_nowait(Event("0-0", "{}"))
@@ -211,15 +210,16 @@ class AgentWebSocketSDK:
             else:
                 event = await connection.live.get()
             if event is RESYNC:
+                milliseconds, sequence = connection.cursor
                 replay = await self._communication.events_after(
-                    connection.conversation, connection.cursor_id
+                    connection.conversation, f"{milliseconds}-{sequence}"
                 )
                 connection.backlog.extend(replay.events)
                 continue
             key = event_id_key(event.event_id)
             if key <= connection.cursor:
                 continue
-            connection.cursor, connection.cursor_id = key, event.event_id
+            connection.cursor = key
             return event
 
     async def disconnect_agent(self, connection_id: str) -> None:
