@@ -28,6 +28,12 @@ KNOWLEDGE_FILES: dict[AgentType, str] = {
     AgentType.BUSINESS_OUTCOMES_LIAISON: "business_outcomes.md",
 }
 
+# Unknown query terms at least this long are matched to a known term one edit away; shorter ones
+# (down to MIN_SWAP_LENGTH) only when two neighbouring letters are swapped. Terms are stems, so
+# "pasre" arrives as the four letters "pasr".
+MIN_EDIT_LENGTH = 6
+MIN_SWAP_LENGTH = 4
+
 
 @dataclass(frozen=True)
 class Passage:
@@ -109,6 +115,19 @@ def one_edit_apart(a: str, b: str) -> bool:
     return shorter[i:] == longer[i + 1 :]
 
 
+def neighbours_swapped(a: str, b: str) -> bool:
+    """True when swapping two neighbouring letters turns a into b ("pasre" -> "parse")."""
+    if len(a) != len(b) or a == b:
+        return False
+    diff = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+    return (
+        len(diff) == 2
+        and diff[1] == diff[0] + 1
+        and a[diff[0]] == b[diff[1]]
+        and a[diff[1]] == b[diff[0]]
+    )
+
+
 def parse_knowledge(agent: AgentType, markdown: str) -> Knowledge:
     """Parse one knowledge file: `# Title`, an about paragraph, `## Passage` sections."""
     title = ""
@@ -163,11 +182,14 @@ class KnowledgeIndex:
         """Map terms the index has never seen to a close spelling it has (uplaod -> upload)."""
         known = []
         for term in query_terms:
-            if term in self._bm25.idf or len(term) < 6:
+            if term in self._bm25.idf or len(term) < MIN_SWAP_LENGTH:
                 known.append(term)
                 continue
-            # One slip of the keyboard, no more: "president" must not become "present".
-            match = next((word for word in self._vocabulary if one_edit_apart(term, word)), term)
+            # One slip of the keyboard, no more: "president" must not become "present". A short
+            # word has too many neighbours one edit away ("game" -> "name"), so only two swapped
+            # letters, the commonest slip in fast typing, are corrected there ("pasre" -> "parse").
+            close = one_edit_apart if len(term) >= MIN_EDIT_LENGTH else neighbours_swapped
+            match = next((word for word in self._vocabulary if close(term, word)), term)
             known.append(match)
         return known
 

@@ -113,7 +113,8 @@ def words(text: str) -> list[str]:
 def terms(text: str) -> list[str]:
     """The stemmed content terms of a text, in order, repeats kept."""
     return [
-        stem(word)
+        # A possessive says whose, not what: "the car's brakes" is about a car.
+        stem(word.removesuffix("'s"))
         for word in words(text)
         # Bare numbers ("17 times 23", "20%") say how much, not what about.
         if word not in STOPWORDS and word not in FILLER and not word.isdigit()

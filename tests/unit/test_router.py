@@ -8,6 +8,7 @@ from agents.catalog import AgentType, Pillar
 from agents.evaluate_routing import evaluate, load_examples
 from agents.replies import WindowMessage
 from agents.router import RouteKind, route
+from agents.text import terms
 
 REQUIRED_ACCURACY = 0.90
 
@@ -98,3 +99,12 @@ def test_routing_is_deterministic() -> None:
     message = "summarise the spreadsheet and tell me what stands out"
 
     assert len({route(message) for _ in range(5)}) == 1
+
+
+def test_two_swapped_letters_in_a_short_word_are_read_as_meant() -> None:
+    # "pasre" is too short for general one-edit correction ("game" is one edit from "name").
+    assert route("can you pasre my csv").pillar is Pillar.CONTENT
+
+
+def test_a_possessive_is_read_as_the_word_it_belongs_to() -> None:
+    assert terms("the car's brakes") == terms("the car brakes")
