@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import resource
 import subprocess
 import sys
@@ -18,9 +17,9 @@ from pathlib import Path
 import psutil
 
 from devstack.services import (
-    ROOT,
     Stack,
     free_port,
+    spawn,
     start_api,
     start_redis,
     start_temporal,
@@ -55,16 +54,7 @@ def raise_open_files_limit() -> int:
 def _spawn(
     stack: Stack, name: str, module: list[str], env: Mapping[str, str], log_dir: Path
 ) -> subprocess.Popen[bytes]:
-    log = open(log_dir / f"{name}.log", "ab")  # noqa: SIM115 - the child owns it
-    process = subprocess.Popen(
-        [sys.executable, "-m", *module],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, **env},
-        cwd=ROOT,
-        start_new_session=True,
-    )
-    return stack.add(name, process)
+    return stack.add(name, spawn([sys.executable, "-m", *module], log_dir / f"{name}.log", env))
 
 
 @dataclass

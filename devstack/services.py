@@ -110,18 +110,20 @@ class Stack:
             self.processes.remove(entry)
 
 
-def _spawn(
-    command: list[str], log: Path | None, env: Mapping[str, str] | None = None
+def spawn(
+    command: list[str], log: Path, env: Mapping[str, str] | None = None
 ) -> subprocess.Popen[bytes]:
-    output = open(log, "ab") if log is not None else subprocess.DEVNULL  # noqa: SIM115
-    return subprocess.Popen(
-        command,
-        stdout=output,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, **(env or {})},
-        cwd=ROOT,
-        start_new_session=True,
-    )
+    """Start a process in its own session, its output appended to `log`."""
+    # The child writes to its own copy of the file descriptor; the parent's is closed here.
+    with open(log, "ab") as output:
+        return subprocess.Popen(
+            command,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **(env or {})},
+            cwd=ROOT,
+            start_new_session=True,
+        )
 
 
 def start_temporal(
@@ -150,7 +152,7 @@ def start_temporal(
         command += ["--ui-port", str(ui_port)]
     for name, kind in SEARCH_ATTRIBUTES.items():
         command += ["--search-attribute", f"{name}={kind}"]
-    process = stack.add("temporal", _spawn(command, log_dir / "temporal.log"))
+    process = stack.add("temporal", spawn(command, log_dir / "temporal.log"))
     wait_for_port("127.0.0.1", port, process, 60, "temporal dev server")
     return f"127.0.0.1:{port}"
 
@@ -171,14 +173,14 @@ def start_redis(stack: Stack, data_dir: Path, port: int, log_dir: Path) -> str:
         "--save",
         "",
     ]
-    process = stack.add("redis", _spawn(command, log_dir / "redis.log"))
+    process = stack.add("redis", spawn(command, log_dir / "redis.log"))
     wait_for_port("127.0.0.1", port, process, 20, "redis server")
     return f"redis://127.0.0.1:{port}/0"
 
 
 def start_worker(stack: Stack, env: Mapping[str, str], log_dir: Path) -> subprocess.Popen[bytes]:
     return stack.add(
-        "worker", _spawn([sys.executable, "-m", "workers"], log_dir / "worker.log", env)
+        "worker", spawn([sys.executable, "-m", "workers"], log_dir / "worker.log", env)
     )
 
 
@@ -187,7 +189,7 @@ def start_api(
 ) -> subprocess.Popen[bytes]:
     process = stack.add(
         "api",
-        _spawn([sys.executable, "-m", "api"], log_dir / "api.log", {**env, "API_PORT": str(port)}),
+        spawn([sys.executable, "-m", "api"], log_dir / "api.log", {**env, "API_PORT": str(port)}),
     )
     wait_for_port("127.0.0.1", port, process, 30, "api")
     return process
