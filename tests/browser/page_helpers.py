@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -77,6 +79,17 @@ def recorded(stack: RunningStack, page: Page, agent_type: str) -> list[tuple[str
     )
     response.raise_for_status()
     return [(message["role"], message["content"]) for message in response.json()["messages"]]
+
+
+@contextmanager
+def api_down(page: Page, stack: RunningStack) -> Iterator[None]:
+    """The API process stopped, and the page seeing it, until the block ends."""
+    stack.stop_api()
+    try:
+        expect(page.get_by_role("status")).not_to_have_attribute("data-status", "connected")
+        yield
+    finally:
+        stack.start_api()
 
 
 def expect_connected(page: Page) -> None:

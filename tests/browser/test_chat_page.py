@@ -13,6 +13,7 @@ from playwright.sync_api import Page, expect
 from tests.browser.conftest import Screenshots
 from tests.browser.page_helpers import (
     Frames,
+    api_down,
     expect_connected,
     guide_log,
     liaison_log,
@@ -157,12 +158,8 @@ def test_a_reply_interrupted_by_an_api_restart_completes_once(
     question = "Which pillar handles process maps?"
     send(page, "Message the Guide", question)
     # Stop the API while the message is on its way or its reply is streaming.
-    stack.stop_api()
-    try:
-        expect(page.get_by_role("status")).not_to_have_attribute("data-status", "connected")
+    with api_down(page, stack):
         screenshots.take(page, "api-stopped-reconnecting")
-    finally:
-        stack.start_api()
 
     expect_connected(page)
     wait_for_replies(guide_log(page), 2)

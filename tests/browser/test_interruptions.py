@@ -19,6 +19,7 @@ from playwright.sync_api import Page, WebSocketRoute, expect
 from tests.browser.conftest import Screenshots
 from tests.browser.page_helpers import (
     Frame,
+    api_down,
     expect_connected,
     guide_log,
     recorded,
@@ -152,12 +153,8 @@ def test_a_cut_off_reply_completes_once_after_an_api_restart(
 
     guide.hold = None
     guide.held.clear()  # lost with the connection
-    stack.stop_api()
-    try:
-        expect(page.get_by_role("status")).not_to_have_attribute("data-status", "connected")
+    with api_down(page, stack):
         screenshots.take(page, "api-stopped-reconnecting")
-    finally:
-        stack.start_api()
 
     expect_connected(page)
     wait_for_replies(guide_log(page), 1)

@@ -20,6 +20,7 @@ from playwright.sync_api import Page, Route, expect
 from tests.browser.conftest import ROOT, Screenshots
 from tests.browser.page_helpers import (
     Frames,
+    api_down,
     expect_connected,
     liaison_log,
     pending_in_storage,
@@ -62,9 +63,7 @@ def test_a_message_sent_while_the_api_is_down_is_answered_once_after_leaving_the
     expect_connected(page)
     log = liaison_log(page, "Content")
 
-    stack.stop_api()
-    try:
-        expect(page.get_by_role("status")).not_to_have_attribute("data-status", "connected")
+    with api_down(page, stack):
         question = "Can you parse the invoices I upload as PDF?"
         send(page, "Message the Content liaison", question)
         sending = log.locator('li[data-state="sending"]')
@@ -87,8 +86,6 @@ def test_a_message_sent_while_the_api_is_down_is_answered_once_after_leaving_the
             page.get_by_role("tab", name="Insights").click()
             expect(log).to_have_count(0)
             screenshots.take(page, "switched-to-insights-while-api-down")
-    finally:
-        stack.start_api()
 
     if leave == "switch-tab":
         # Back up, but the Content liaison's socket is closed while its tab is not shown:
