@@ -95,25 +95,17 @@ async def relay_chat(
             listener.cancel()
         await asyncio.gather(*listeners, return_exceptions=True)
         await close_many(sockets)
-    published = int(probe["published"])
-    result: dict[str, Any] = {
-        "streams": streams,
-        "deltas_per_second_per_stream": rate,
-        "published": published,
-        "delivered": len(latencies),
-        "latency": summary(latencies),
-        "latency_from_event_id_ms_resolution": summary(since_event_id),
-        "probe_achieved_per_second": probe["achieved_per_second"],
-        "probe_publish_call": probe["publish_call"],
-        "cpu_us_per_delta": {
-            name: round(1e6 * (cpu_after[name] - cpu_before[name]) / max(1, len(latencies)), 1)
-            for name in ("api", "redis")
-        },
-    }
-    progress.say(
-        f"  relay: {len(latencies)}/{published} delivered, "
-        f"p50 {result['latency'].get('p50_ms')} ms, p99 {result['latency'].get('p99_ms')} ms"
+    result = _relay_result(
+        "relay",
+        streams,
+        rate,
+        probe,
+        latencies,
+        {name: cpu_after[name] - cpu_before[name] for name in ("api", "redis")},
+        progress,
     )
+    result["latency_from_event_id_ms_resolution"] = summary(since_event_id)
+    result["probe_publish_call"] = probe["publish_call"]
     return result
 
 
@@ -159,22 +151,44 @@ async def relay_workflow_streams(
             subscriber.cancel()
         await asyncio.gather(*subscribers, return_exceptions=True)
         await asyncio.gather(*(h.terminate() for h in handles), return_exceptions=True)
+    result = _relay_result(
+        "workflow_streams",
+        streams,
+        rate,
+        probe,
+        latencies,
+        {name: cpu_after[name] - cpu_before[name] for name in ("temporal", "baseline-worker")},
+        progress,
+    )
+    result["probe_flushed_in_time"] = probe["flushed_in_time"]
+    return result
+
+
+def _relay_result(
+    label: str,
+    streams: int,
+    rate: float,
+    probe: dict[str, Any],
+    latencies: list[float],
+    cpu_seconds: dict[str, float],
+    progress: Progress,
+) -> dict[str, Any]:
+    """What both relays report: deliveries, latency and CPU per delivered delta."""
     published = int(probe["published"])
-    result: dict[str, Any] = {
+    latency = summary(latencies)
+    progress.say(
+        f"  {label}: {len(latencies)}/{published} delivered, "
+        f"p50 {latency.get('p50_ms')} ms, p99 {latency.get('p99_ms')} ms"
+    )
+    return {
         "streams": streams,
         "deltas_per_second_per_stream": rate,
         "published": published,
         "delivered": len(latencies),
-        "latency": summary(latencies),
+        "latency": latency,
         "probe_achieved_per_second": probe["achieved_per_second"],
-        "probe_flushed_in_time": probe["flushed_in_time"],
         "cpu_us_per_delta": {
-            name: round(1e6 * (cpu_after[name] - cpu_before[name]) / max(1, len(latencies)), 1)
-            for name in ("temporal", "baseline-worker")
+            name: round(1e6 * seconds / max(1, len(latencies)), 1)
+            for name, seconds in cpu_seconds.items()
         },
     }
-    progress.say(
-        f"  workflow_streams: {len(latencies)}/{published} delivered, "
-        f"p50 {result['latency'].get('p50_ms')} ms, p99 {result['latency'].get('p99_ms')} ms"
-    )
-    return result
