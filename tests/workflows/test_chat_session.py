@@ -295,3 +295,11 @@ async def test_a_liaison_runs_its_capability_and_the_reply_cites_it(session: Ses
     assert run.request.capability is Capability.SUMMARIZE_CSV
     [started] = session.fakes.replies_started
     assert started.capability is not None and started.capability.summary == "3 rows, 2 columns"
+
+
+async def test_messages_move_the_idle_deadline_without_new_timers(session: Session) -> None:
+    for text in ["one", "two", "three"]:
+        await session.send(GUIDE, text)
+    await session.replies(3)
+    events = (await session.handle.fetch_history()).events
+    assert sum(1 for e in events if e.HasField("timer_started_event_attributes")) == 1
