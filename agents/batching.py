@@ -50,3 +50,8 @@ async def batch_deltas(deltas: AsyncIterator[str], window_seconds: float) -> Asy
             upcoming.cancel()
             with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
                 await upcoming
+        # A pending read cancelled before it ran leaves the source suspended at a yield; close
+        # it so the model stream behind it stops now rather than when it is collected.
+        aclose = getattr(deltas, "aclose", None)
+        if aclose is not None:
+            await aclose()
