@@ -66,6 +66,18 @@ class Settings(BaseSettings):
     openai_api_key: str = ""
     openai_model: str = "gpt-4o-mini"
 
+    # Telemetry
+    # Where the worker serves its Prometheus metrics (0: not at all); the API serves them at
+    # /metrics on its own port. Several workers on one host each need their own ports.
+    worker_metrics_port: int = 9100
+    # The Temporal SDK's runtime metrics (temporal_*), from the worker (0: not at all).
+    temporal_metrics_port: int = 9101
+    # The interface both worker metrics servers bind; 0.0.0.0 lets a Prometheus in another
+    # container scrape them.
+    metrics_host: str = "127.0.0.1"
+    # Traces go over OTLP/HTTP to this collector (e.g. http://localhost:4318); empty: no export.
+    otel_exporter_otlp_endpoint: str = ""
+
     @property
     def idle_timeout(self) -> timedelta:
         return timedelta(seconds=self.idle_timeout_seconds)
