@@ -18,6 +18,7 @@ from agents.replies import (
     ReplyRejected,
     ReplyUnavailable,
 )
+from foundations import metrics
 from foundations.communication import (
     CommunicationFoundation,
     Conversation,
@@ -41,6 +42,8 @@ class GenerateReplyInput:
     message: str
     # What the liaison's orchestrator did for this message, for the reply to cite.
     capability: CapabilityOutcome | None = None
+    # The stream id of the user message: when it was recorded, for time to first chunk.
+    in_reply_to_event_id: str = ""
 
 
 @dataclass
@@ -79,6 +82,7 @@ class AgentReplies:
         conversation = Conversation(input.session_id, input.conversation)
         frame = {**attribution(input.agent_type), "message_id": input.message_id}
         if activity.info().attempt > 1:
+            metrics.reply_ended("restarted")
             await self._communication.publish(conversation, {"type": "reply_restarted", **frame})
         context = ReplyContext(
             session_id=input.session_id,
@@ -100,20 +104,31 @@ class AgentReplies:
                 await self._communication.publish(
                     conversation, {"type": "chat_chunk", **frame, "delta": delta}
                 )
+                if not parts:
+                    metrics.first_chunk_published(
+                        input.agent_type.value, input.in_reply_to_event_id
+                    )
                 parts.append(delta)
                 # Heartbeats carry cancellation: the user's Stop arrives through them.
                 activity.heartbeat()
         except asyncio.CancelledError:
             if activity.is_worker_shutdown():
                 raise  # not the user's doing: the reply restarts on another worker
+            metrics.reply_ended("cancelled")
             return GeneratedReply(input.message_id, "".join(parts), cancelled=True)
         except ReplyRejected as error:
+            metrics.reply_ended("failed")
             raise ApplicationError(str(error), type="ReplyRejected", non_retryable=True) from error
         except ReplyUnavailable as error:
+            metrics.reply_ended("failed")
             delay = error.retry_after_seconds
             raise ApplicationError(
                 str(error),
                 type="ReplyUnavailable",
                 next_retry_delay=timedelta(seconds=delay) if delay else None,
             ) from error
+        except Exception:
+            metrics.reply_ended("failed")
+            raise
+        metrics.reply_ended("completed")
         return GeneratedReply(input.message_id, "".join(parts))

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from temporalio import activity
 
 from agents.catalog import AgentType
+from foundations import metrics
 from foundations.communication import CommunicationFoundation, Conversation, attribution
 from foundations.gateway import Realm
 
@@ -37,6 +38,8 @@ class RecordReplyInput:
     author: AgentType | None = None
     # The user stopped it; `content` is the part that had streamed.
     cancelled: bool = False
+    # The stream id of the user message: when it was recorded, for the turn's duration.
+    in_reply_to_event_id: str = ""
 
 
 @dataclass
@@ -131,6 +134,7 @@ class PostOffice:
                 **stopped,
             },
         )
+        metrics.turn_ended(author.value, input.in_reply_to_event_id)
         return RecordResult(recorded.event_id, recorded.seq, first_time=True)
 
     @activity.defn

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import logging
-
 import uvicorn
 
 from api.logs import uvicorn_log_config
 from foundations.settings import get_settings
+from foundations.tracing import configure_logging, configure_tracing
 
 
 def main() -> None:
     settings = get_settings()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging()
+    configure_tracing(settings, "chat-api")
     uvicorn.run(
         "api.main:create_app",
         factory=True,

@@ -14,13 +14,14 @@ from temporalio.client import Client
 
 from activities.traffic_cop import ContentPolicy, RateLimits, TrafficCop
 from agents.orchestrators import OrchestratorRegistry, default_registry
-from api import chat_rest, health, uploads, websocket
+from api import chat_rest, health, metrics, uploads, websocket
 from api.deps import EdgeState
 from foundations.agent_sdk import AgentWebSocketSDK
 from foundations.communication import LiveRelay
 from foundations.gateway import PlatformGateway, Realm
 from foundations.sessions import SessionStore
 from foundations.settings import Settings, get_settings
+from foundations.tracing import temporal_plugins
 from foundations.uploads import UploadStore
 from workers.composition import communication_foundation, open_redis
 
@@ -42,7 +43,9 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         redis_client = open_redis(settings)
         temporal = await Client.connect(
-            settings.temporal_address, namespace=settings.temporal_namespace
+            settings.temporal_address,
+            namespace=settings.temporal_namespace,
+            plugins=temporal_plugins(),
         )
         communication = communication_foundation(redis_client, settings)
         sessions = SessionStore(redis_client, settings.session_ttl_seconds)
@@ -83,6 +86,7 @@ def create_app(
 
     app = FastAPI(title="Agent chat", lifespan=lifespan)
     app.include_router(health.router)
+    app.include_router(metrics.router)
     app.include_router(chat_rest.router)
     app.include_router(uploads.router)
     app.include_router(websocket.router)

@@ -20,8 +20,10 @@ from temporalio.service import RPCError
 from agents.orchestrators import LiaisonNotAvailable, OrchestratorNotAvailable
 from api import frames
 from api.deps import EdgeState, WsEdge
+from foundations import metrics
 from foundations.agent_sdk import AgentConnection, InvalidPillar, InvalidToken
 from foundations.communication import attribution
+from foundations.tracing import traced
 
 logger = logging.getLogger(__name__)
 router = APIRouter()
@@ -89,9 +91,11 @@ async def _serve(
         await websocket.close(frames.CLOSE_INVALID_TOKEN, str(error))
         return
     socket = _Socket(websocket, edge, connection)
+    metrics.LIVE_SOCKETS.labels(connection.agent_type.value).inc()
     try:
         await socket.run(last_event_id)
     finally:
+        metrics.LIVE_SOCKETS.labels(connection.agent_type.value).dec()
         await sdk.disconnect_agent(connection.connection_id)
 
 
@@ -163,6 +167,8 @@ class _Socket:
             event = await sdk.receive_agent_message(connection_id)
             async with self._send_lock:
                 await self._websocket.send_text(event.frame())
+            if event.live:
+                metrics.event_relayed(event.event_id)
 
     async def _read_frames(self) -> None:
         settings = self._edge.settings
@@ -215,7 +221,9 @@ class _Socket:
         self._tokens -= 1
         return True
 
+    @traced("chat_message")
     async def _submit(self, frame: frames.ChatMessageFrame) -> None:
+        received_at = time.monotonic()
         try:
             ack = await self._edge.sdk.send_agent_message(
                 self._connection.connection_id, frame.message, frame.client_message_id
@@ -227,6 +235,7 @@ class _Socket:
             else:
                 code, message = "unavailable", "The message could not be admitted; send it again."
             await self._send_error(code, message, client_message_id=frame.client_message_id)
+            metrics.message_handled("refused", code, received_at=received_at)
             return
         except (RPCError, WorkflowUpdateRPCTimeoutOrCancelledError) as error:
             logger.warning("submitting a message failed: %s", error)
@@ -235,6 +244,7 @@ class _Socket:
                 "The chat service is busy; send the message again.",
                 client_message_id=frame.client_message_id,
             )
+            metrics.message_handled("refused", "unavailable", received_at=received_at)
             return
         if ack.duplicate:
             # Nothing new was published; answer the resend directly with the original ack.
@@ -246,6 +256,11 @@ class _Socket:
                 seq=ack.seq,
                 duplicate=True,
             )
+        # An accepted message's ack is its message_accepted event, already on its way to the
+        # socket: the update returns only after it was published.
+        metrics.message_handled(
+            "duplicate" if ack.duplicate else "accepted", received_at=received_at
+        )
 
     async def _cancel(self, message_id: str) -> None:
         try:

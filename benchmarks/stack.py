@@ -176,6 +176,9 @@ def start_bench_stack(root: Path) -> BenchStack:
             "TASK_QUEUE": CHAT_TASK_QUEUE,
             "REPLY_PROVIDER": "builtin",
             "ALLOWED_ORIGINS": json.dumps(["*"]),
+            # No metrics servers: their default ports may be taken by a stack already running.
+            "WORKER_METRICS_PORT": "0",
+            "TEMPORAL_METRICS_PORT": "0",
             **UNLIMITED,
         }
         start_worker(processes, env, log_dir)

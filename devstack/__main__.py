@@ -54,6 +54,12 @@ def main() -> int:
         print()
         print(f"  Chat:        http://{settings.api_host}:{settings.api_port}/")
         print(f"  Temporal UI: http://127.0.0.1:{args.ui_port}/namespaces/default/workflows")
+        print(f"  Metrics:     http://{settings.api_host}:{settings.api_port}/metrics (API)")
+        for metrics_port in (settings.worker_metrics_port, settings.temporal_metrics_port):
+            if metrics_port:
+                print(
+                    f"               http://{settings.metrics_host}:{metrics_port}/metrics (worker)"
+                )
         print(f"  Logs:        {logs}")
         print("  Ctrl-C stops everything.")
         while all(process.poll() is None for _, process in stack.processes):

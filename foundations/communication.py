@@ -20,6 +20,8 @@ import redis.asyncio as redis
 
 from agents.catalog import AgentType
 from agents.replies import WindowMessage
+from foundations.metrics import REDIS_ERRORS
+from foundations.tracing import traced
 
 logger = logging.getLogger(__name__)
 
@@ -93,6 +95,8 @@ class Event:
 
     event_id: str
     body: str
+    # Relayed as it happened, not read back from the stream.
+    live: bool = False
 
     def frame(self) -> str:
         # The body is a JSON object; splicing the id in avoids a parse on the hot path.
@@ -152,6 +156,7 @@ class CommunicationFoundation:
 
     # --- writing -------------------------------------------------------------------------
 
+    @traced("redis publish")
     async def publish(self, conversation: Conversation, body: dict[str, Any]) -> str:
         """Append an event to the conversation and relay it live; returns its event id."""
         event_id = await self._publish(
@@ -160,6 +165,7 @@ class CommunicationFoundation:
         )
         return text(event_id)
 
+    @traced("redis record")
     async def record(
         self,
         conversation: Conversation,
@@ -299,6 +305,7 @@ class LiveRelay:
                 message = await self._pubsub.get_message(timeout=None)
             except (redis.ConnectionError, OSError):
                 logger.warning("live relay lost its Redis connection; resubscribing")
+                REDIS_ERRORS.inc()
                 self._resync_pending = True
                 await asyncio.sleep(0.5)
                 continue
@@ -320,7 +327,7 @@ class LiveRelay:
             if message["type"] != "message":
                 continue
             event_id, _, body = text(message["data"]).partition("|")
-            event = Event(event_id, body)
+            event = Event(event_id, body, live=True)
             for queue in self._listeners.get(channel, ()):
                 queue.put_nowait(event)
 

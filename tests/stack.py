@@ -29,6 +29,9 @@ class RunningStack:
     temporal_address: str
     redis_url: str
     log_dir: Path
+    # Where the worker serves its Prometheus metrics, and the Temporal SDK's.
+    worker_metrics_port: int = 0
+    temporal_metrics_port: int = 0
 
     @property
     def http_url(self) -> str:
@@ -60,7 +63,7 @@ def running_stack() -> Iterator[RunningStack]:
     try:
         temporal_address = start_temporal(processes, root / "temporal", free_port(), None, logs)
         redis_url = start_redis(processes, root / "redis", free_port(), logs)
-        api_port = free_port()
+        api_port, worker_metrics_port, temporal_metrics_port = free_port(), free_port(), free_port()
         env = {
             "TEMPORAL_ADDRESS": temporal_address,
             "REDIS_URL": redis_url,
@@ -71,9 +74,21 @@ def running_stack() -> Iterator[RunningStack]:
             "USER_MESSAGES_PER_MINUTE": "10000",
             "SOCKET_FRAMES_PER_SECOND": "200",
             "SOCKET_BURST": "50",
+            # Free ports: other stacks may run on this machine at the same time.
+            "WORKER_METRICS_PORT": str(worker_metrics_port),
+            "TEMPORAL_METRICS_PORT": str(temporal_metrics_port),
         }
         start_worker(processes, env, logs)
         start_api(processes, env, api_port, logs)
-        yield RunningStack(processes, env, api_port, temporal_address, redis_url, logs)
+        yield RunningStack(
+            processes,
+            env,
+            api_port,
+            temporal_address,
+            redis_url,
+            logs,
+            worker_metrics_port=worker_metrics_port,
+            temporal_metrics_port=temporal_metrics_port,
+        )
     finally:
         processes.stop()

@@ -22,6 +22,7 @@ from agents.orchestrators import OrchestratorRegistry, default_registry
 from agents.replies import ReplyProvider
 from foundations.communication import CommunicationFoundation
 from foundations.gateway import PlatformGateway
+from foundations.metrics import CountingRedis
 from foundations.sessions import SessionStore
 from foundations.settings import Settings
 from foundations.uploads import UploadStore
@@ -43,7 +44,7 @@ def open_redis(settings: Settings) -> redis.Redis:
     pool = redis.BlockingConnectionPool.from_url(
         settings.redis_url, max_connections=settings.redis_max_connections, timeout=10
     )
-    return redis.Redis(connection_pool=pool)
+    return CountingRedis(connection_pool=pool)
 
 
 def communication_foundation(client: redis.Redis, settings: Settings) -> CommunicationFoundation:

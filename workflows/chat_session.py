@@ -38,6 +38,7 @@ with workflow.unsafe.imports_passed_through():
     from agents.capabilities import CapabilityRequest
     from agents.catalog import AgentType
     from agents.replies import CapabilityOutcome
+    from foundations import tracing
 
 # Local activities: short Redis round trips, run inside the workflow task.
 LOCAL_STEP_TIMEOUT = timedelta(seconds=5)
@@ -91,6 +92,8 @@ class Turn:
     message_id: str
     seq: int
     message: str
+    # The stream id of the message's event: when it was recorded.
+    event_id: str = ""
 
 
 @dataclass
@@ -171,6 +174,9 @@ class ChatSessionWorkflow:
         # The reply streaming in each conversation, by the user message it answers.
         self._replying: dict[AgentType, tuple[str, workflow.ActivityHandle[GeneratedReply]]] = {}
         self._cancelled: set[str] = set()
+        # Each accepted message's trace, so its turn joins it even when it runs in the task of
+        # an earlier message's turn. Not carried over continue-as-new: traces are best effort.
+        self._turn_traces: dict[str, tracing.Context] = {}
 
     @workflow.run
     async def run(self, input: ChatSessionInput) -> None:
@@ -253,7 +259,10 @@ class ChatSessionWorkflow:
             if result.duplicate:
                 return result
             conversation = self._conversation(input.agent_type)
-            conversation.pending.append(Turn(message_id, recorded.seq, input.message))
+            conversation.pending.append(
+                Turn(message_id, recorded.seq, input.message, recorded.event_id)
+            )
+            self._turn_traces[message_id] = tracing.current_context()
             conversation.last_activity = now
             self._last_message_at = workflow.now()
             self._start_turns(input.agent_type)
@@ -326,7 +335,9 @@ class ChatSessionWorkflow:
             while (
                 conversation.pending and not self._draining and not self._should_continue_as_new()
             ):
-                await self._run_turn(agent_type, conversation.pending[0])
+                turn = conversation.pending[0]
+                with tracing.resumed(self._turn_traces.pop(turn.message_id, None)):
+                    await self._run_turn(agent_type, turn)
                 conversation.pending.pop(0)
                 conversation.turns_completed += 1
                 conversation.last_activity = workflow.now().isoformat()
@@ -376,6 +387,7 @@ class ChatSessionWorkflow:
                     timestamp=workflow.now().isoformat(),
                     author=decision.agent_type,
                     cancelled=reply.cancelled,
+                    in_reply_to_event_id=turn.event_id,
                 ),
                 start_to_close_timeout=LOCAL_STEP_TIMEOUT,
                 retry_policy=TURN_STEP_RETRY,
@@ -423,6 +435,7 @@ class ChatSessionWorkflow:
                 in_reply_to_seq=turn.seq,
                 message=turn.message,
                 capability=capability,
+                in_reply_to_event_id=turn.event_id,
             ),
             start_to_close_timeout=REPLY_TIMEOUT,
             heartbeat_timeout=REPLY_HEARTBEAT_TIMEOUT,
