@@ -221,7 +221,7 @@ class _Socket:
         self._tokens -= 1
         return True
 
-    @traced("chat_message")
+    @traced("chat_message", new_trace=True)
     async def _submit(self, frame: frames.ChatMessageFrame) -> None:
         received_at = time.monotonic()
         try:

@@ -13,6 +13,7 @@ session would land in its first turn's trace; the plugin parents an update to it
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 from collections.abc import Awaitable, Callable, Iterator
@@ -66,13 +67,28 @@ def temporal_plugins() -> list[OpenTelemetryPlugin]:
     return [OpenTelemetryPlugin(add_temporal_spans=True)]
 
 
-def traced(name: str) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R]]]:
-    """Run a coroutine function inside a span named `name`."""
+def traced(
+    name: str, *, new_trace: bool = False
+) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R]]]:
+    """Run a coroutine function inside a span named `name`.
+
+    `new_trace` starts a trace of its own, linked to the active span: a socket lives for many
+    turns (and its request span with it), while a trace should hold one turn.
+    """
 
     def decorate(function: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
         @functools.wraps(function)
         async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-            with TRACER.start_as_current_span(name):
+            if not new_trace:
+                with TRACER.start_as_current_span(name):
+                    return await function(*args, **kwargs)
+            outer = trace.get_current_span().get_span_context()
+            with TRACER.start_as_current_span(
+                name,
+                context=Context(),
+                kind=trace.SpanKind.SERVER,
+                links=[trace.Link(outer)] if outer.is_valid else None,
+            ):
                 return await function(*args, **kwargs)
 
         return wrapper
@@ -95,7 +111,10 @@ def resumed(context: Context | None) -> Iterator[None]:
     try:
         yield
     finally:
-        opentelemetry.context.detach(token)
+        # A workflow evicted mid-turn closes this block wherever its coroutine is collected,
+        # in another contextvars context, where there is nothing to detach.
+        with contextlib.suppress(ValueError):
+            token.var.reset(token)
 
 
 class TraceIdFilter(logging.Filter):
