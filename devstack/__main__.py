@@ -55,10 +55,14 @@ def main() -> int:
         print(f"  Chat:        http://{settings.api_host}:{settings.api_port}/")
         print(f"  Temporal UI: http://127.0.0.1:{args.ui_port}/namespaces/default/workflows")
         print(f"  Metrics:     http://{settings.api_host}:{settings.api_port}/metrics (API)")
-        for metrics_port in (settings.worker_metrics_port, settings.temporal_metrics_port):
+        worker_metrics = {
+            "worker": settings.worker_metrics_port,
+            "Temporal SDK": settings.temporal_metrics_port,
+        }
+        for source, metrics_port in worker_metrics.items():
             if metrics_port:
                 print(
-                    f"               http://{settings.metrics_host}:{metrics_port}/metrics (worker)"
+                    f"               http://{settings.metrics_host}:{metrics_port}/metrics ({source})"
                 )
         print(f"  Logs:        {logs}")
         print("  Ctrl-C stops everything.")
