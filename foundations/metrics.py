@@ -1,9 +1,9 @@
 """Every Prometheus metric the platform exports, defined once.
 
 The API serves them at `GET /metrics`; the worker serves them on `worker_metrics_port`, and the
-Temporal SDK's own `temporal_*` metrics on `temporal_metrics_port`. Each process only touches
-the metrics of its own side, so an API scrape shows the edge's series and a worker scrape the
-worker's; `chat_redis_errors_total` is shared by name because both talk to Redis.
+Temporal SDK's own `temporal_*` metrics on `temporal_metrics_port`. Each process exports only
+its own side's metrics (`EDGE_METRICS`, `WORKER_METRICS`), so neither shows the other's as
+empty series; `chat_redis_errors_total` is on both because both talk to Redis.
 
 Observations are recorded where the thing happens (the socket handler, the reply activity, the
 relay) through the small helpers below, so the call sites stay one line each.
@@ -72,14 +72,17 @@ TIME_TO_FIRST_CHUNK = Histogram(
 )
 TURN_DURATION = Histogram(
     "chat_turn_duration_seconds",
-    "From a user message recorded to its reply recorded (or the turn given up).",
+    "From a user message recorded to its reply recorded, stopped replies included; failed "
+    "turns are counted by chat_replies_total.",
     ["agent_type"],
     buckets=(0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0, 300.0),
     registry=None,
 )
 REPLIES = Counter(
     "chat_replies_total",
-    "Reply attempts by how they ended; `restarted` is a reply started again after a retry.",
+    "Reply attempts by how they ended: completed, cancelled (the user's Stop), failed (the "
+    "agent or Redis failed; Temporal may retry it); restarted counts attempts that began "
+    "again after a failed or abandoned one.",
     ["outcome"],
     registry=None,
 )
