@@ -11,9 +11,12 @@ relay) through the small helpers below, so the call sites stay one line each.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
 import time
-from typing import Any, Literal
+from collections.abc import Awaitable, Callable
+from typing import Any, Literal, ParamSpec, Protocol, TypeVar
 
 import redis.asyncio as redis
 from prometheus_client import (
@@ -27,6 +30,7 @@ from prometheus_client import (
 from prometheus_client.registry import Collector
 from redis.asyncio.client import Pipeline
 from redis.exceptions import ConnectionError, TimeoutError
+from temporalio import activity
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
 logger = logging.getLogger(__name__)
@@ -102,7 +106,6 @@ WORKER_METRICS: tuple[Collector, ...] = (TIME_TO_FIRST_CHUNK, TURN_DURATION, REP
 _exported: set[Collector] = set()
 
 MessageOutcome = Literal["accepted", "duplicate", "refused"]
-ReplyOutcome = Literal["completed", "cancelled", "failed", "restarted"]
 
 
 def export(collectors: tuple[Collector, ...]) -> None:
@@ -136,8 +139,41 @@ def turn_ended(agent_type: str, user_message_event_id: str) -> None:
         TURN_DURATION.labels(agent_type).observe(_seconds_since(user_message_event_id))
 
 
-def reply_ended(outcome: ReplyOutcome) -> None:
-    REPLIES.labels(outcome=outcome).inc()
+class _Reply(Protocol):
+    @property
+    def cancelled(self) -> bool: ...
+
+
+P = ParamSpec("P")
+Reply = TypeVar("Reply", bound=_Reply)
+
+
+def counts_reply_attempts(
+    generate: Callable[P, Awaitable[Reply]],
+) -> Callable[P, Awaitable[Reply]]:
+    """Count each attempt of a reply activity by how it ends, in `chat_replies_total`.
+
+    An attempt cut short by its worker shutting down is not counted: the reply goes on in a
+    later attempt, counted as `restarted`.
+    """
+
+    @functools.wraps(generate)
+    async def attempt(*args: P.args, **kwargs: P.kwargs) -> Reply:
+        if activity.info().attempt > 1:
+            REPLIES.labels(outcome="restarted").inc()
+        try:
+            reply = await generate(*args, **kwargs)
+        except asyncio.CancelledError:
+            if not activity.is_worker_shutdown():
+                REPLIES.labels(outcome="cancelled").inc()
+            raise
+        except Exception:
+            REPLIES.labels(outcome="failed").inc()
+            raise
+        REPLIES.labels(outcome="cancelled" if reply.cancelled else "completed").inc()
+        return reply
+
+    return attempt
 
 
 def _seconds_since(event_id: str) -> float:
