@@ -73,6 +73,7 @@ class AgentReplies:
         self._frame_window_seconds = frame_window.total_seconds()
 
     @activity.defn
+    @metrics.counts_reply_attempts
     async def generate_reply(self, input: GenerateReplyInput) -> GeneratedReply:
         """Stream the reply as `chat_chunk` events and return it whole.
 
@@ -82,7 +83,6 @@ class AgentReplies:
         conversation = Conversation(input.session_id, input.conversation)
         frame = {**attribution(input.agent_type), "message_id": input.message_id}
         if activity.info().attempt > 1:
-            metrics.reply_ended("restarted")
             await self._communication.publish(conversation, {"type": "reply_restarted", **frame})
         context = ReplyContext(
             session_id=input.session_id,
@@ -114,21 +114,14 @@ class AgentReplies:
         except asyncio.CancelledError:
             if activity.is_worker_shutdown():
                 raise  # not the user's doing: the reply restarts on another worker
-            metrics.reply_ended("cancelled")
             return GeneratedReply(input.message_id, "".join(parts), cancelled=True)
         except ReplyRejected as error:
-            metrics.reply_ended("failed")
             raise ApplicationError(str(error), type="ReplyRejected", non_retryable=True) from error
         except ReplyUnavailable as error:
-            metrics.reply_ended("failed")
             delay = error.retry_after_seconds
             raise ApplicationError(
                 str(error),
                 type="ReplyUnavailable",
                 next_retry_delay=timedelta(seconds=delay) if delay else None,
             ) from error
-        except Exception:
-            metrics.reply_ended("failed")
-            raise
-        metrics.reply_ended("completed")
         return GeneratedReply(input.message_id, "".join(parts))

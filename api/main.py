@@ -14,8 +14,9 @@ from temporalio.client import Client
 
 from activities.traffic_cop import ContentPolicy, RateLimits, TrafficCop
 from agents.orchestrators import OrchestratorRegistry, default_registry
-from api import chat_rest, health, metrics, uploads, websocket
+from api import chat_rest, health, uploads, websocket
 from api.deps import EdgeState
+from api.metrics import router as metrics_router
 from foundations.agent_sdk import AgentWebSocketSDK
 from foundations.communication import LiveRelay
 from foundations.gateway import PlatformGateway, Realm
@@ -86,7 +87,7 @@ def create_app(
 
     app = FastAPI(title="Agent chat", lifespan=lifespan)
     app.include_router(health.router)
-    app.include_router(metrics.router)
+    app.include_router(metrics_router)
     app.include_router(chat_rest.router)
     app.include_router(uploads.router)
     app.include_router(websocket.router)

@@ -20,9 +20,9 @@ from temporalio.service import RPCError
 from agents.orchestrators import LiaisonNotAvailable, OrchestratorNotAvailable
 from api import frames
 from api.deps import EdgeState, WsEdge
-from foundations import metrics
 from foundations.agent_sdk import AgentConnection, InvalidPillar, InvalidToken
 from foundations.communication import attribution
+from foundations.metrics import LIVE_SOCKETS, event_relayed, message_handled
 from foundations.tracing import traced
 
 logger = logging.getLogger(__name__)
@@ -91,11 +91,11 @@ async def _serve(
         await websocket.close(frames.CLOSE_INVALID_TOKEN, str(error))
         return
     socket = _Socket(websocket, edge, connection)
-    metrics.LIVE_SOCKETS.labels(connection.agent_type.value).inc()
+    LIVE_SOCKETS.labels(connection.agent_type.value).inc()
     try:
         await socket.run(last_event_id)
     finally:
-        metrics.LIVE_SOCKETS.labels(connection.agent_type.value).dec()
+        LIVE_SOCKETS.labels(connection.agent_type.value).dec()
         await sdk.disconnect_agent(connection.connection_id)
 
 
@@ -168,7 +168,7 @@ class _Socket:
             async with self._send_lock:
                 await self._websocket.send_text(event.frame())
             if event.live:
-                metrics.event_relayed(event.event_id)
+                event_relayed(event.event_id)
 
     async def _read_frames(self) -> None:
         settings = self._edge.settings
@@ -235,7 +235,7 @@ class _Socket:
             else:
                 code, message = "unavailable", "The message could not be admitted; send it again."
             await self._send_error(code, message, client_message_id=frame.client_message_id)
-            metrics.message_handled("refused", code, received_at=received_at)
+            message_handled("refused", code, received_at=received_at)
             return
         except (RPCError, WorkflowUpdateRPCTimeoutOrCancelledError) as error:
             logger.warning("submitting a message failed: %s", error)
@@ -244,7 +244,7 @@ class _Socket:
                 "The chat service is busy; send the message again.",
                 client_message_id=frame.client_message_id,
             )
-            metrics.message_handled("refused", "unavailable", received_at=received_at)
+            message_handled("refused", "unavailable", received_at=received_at)
             return
         if ack.duplicate:
             # Nothing new was published; answer the resend directly with the original ack.
@@ -258,9 +258,7 @@ class _Socket:
             )
         # An accepted message's ack is its message_accepted event, already on its way to the
         # socket: the update returns only after it was published.
-        metrics.message_handled(
-            "duplicate" if ack.duplicate else "accepted", received_at=received_at
-        )
+        message_handled("duplicate" if ack.duplicate else "accepted", received_at=received_at)
 
     async def _cancel(self, message_id: str) -> None:
         try:

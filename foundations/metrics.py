@@ -1,9 +1,9 @@
 """Every Prometheus metric the platform exports, defined once.
 
 The API serves them at `GET /metrics`; the worker serves them on `worker_metrics_port`, and the
-Temporal SDK's own `temporal_*` metrics on `temporal_metrics_port`. Each process only touches
-the metrics of its own side, so an API scrape shows the edge's series and a worker scrape the
-worker's; `chat_redis_errors_total` is shared by name because both talk to Redis.
+Temporal SDK's own `temporal_*` metrics on `temporal_metrics_port`. Each process exports only
+its own side's metrics (`EDGE_METRICS`, `WORKER_METRICS`), so neither shows the other's as
+empty series; `chat_redis_errors_total` is on both because both talk to Redis.
 
 Observations are recorded where the thing happens (the socket handler, the reply activity, the
 relay) through the small helpers below, so the call sites stay one line each.
@@ -11,9 +11,12 @@ relay) through the small helpers below, so the call sites stay one line each.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
 import time
-from typing import Any, Literal
+from collections.abc import Awaitable, Callable
+from typing import Any, Literal, ParamSpec, Protocol, TypeVar
 
 import redis.asyncio as redis
 from prometheus_client import (
@@ -27,6 +30,7 @@ from prometheus_client import (
 from prometheus_client.registry import Collector
 from redis.asyncio.client import Pipeline
 from redis.exceptions import ConnectionError, TimeoutError
+from temporalio import activity
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
 logger = logging.getLogger(__name__)
@@ -72,14 +76,17 @@ TIME_TO_FIRST_CHUNK = Histogram(
 )
 TURN_DURATION = Histogram(
     "chat_turn_duration_seconds",
-    "From a user message recorded to its reply recorded (or the turn given up).",
+    "From a user message recorded to its reply recorded, stopped replies included; failed "
+    "turns are counted by chat_replies_total.",
     ["agent_type"],
     buckets=(0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0, 300.0),
     registry=None,
 )
 REPLIES = Counter(
     "chat_replies_total",
-    "Reply attempts by how they ended; `restarted` is a reply started again after a retry.",
+    "Reply attempts by how they ended: completed, cancelled (the user's Stop), failed (the "
+    "agent or Redis failed; Temporal may retry it); restarted counts attempts that began "
+    "again after a failed or abandoned one.",
     ["outcome"],
     registry=None,
 )
@@ -99,7 +106,6 @@ WORKER_METRICS: tuple[Collector, ...] = (TIME_TO_FIRST_CHUNK, TURN_DURATION, REP
 _exported: set[Collector] = set()
 
 MessageOutcome = Literal["accepted", "duplicate", "refused"]
-ReplyOutcome = Literal["completed", "cancelled", "failed", "restarted"]
 
 
 def export(collectors: tuple[Collector, ...]) -> None:
@@ -133,8 +139,41 @@ def turn_ended(agent_type: str, user_message_event_id: str) -> None:
         TURN_DURATION.labels(agent_type).observe(_seconds_since(user_message_event_id))
 
 
-def reply_ended(outcome: ReplyOutcome) -> None:
-    REPLIES.labels(outcome=outcome).inc()
+class _Reply(Protocol):
+    @property
+    def cancelled(self) -> bool: ...
+
+
+P = ParamSpec("P")
+Reply = TypeVar("Reply", bound=_Reply)
+
+
+def counts_reply_attempts(
+    generate: Callable[P, Awaitable[Reply]],
+) -> Callable[P, Awaitable[Reply]]:
+    """Count each attempt of a reply activity by how it ends, in `chat_replies_total`.
+
+    An attempt cut short by its worker shutting down is not counted: the reply goes on in a
+    later attempt, counted as `restarted`.
+    """
+
+    @functools.wraps(generate)
+    async def attempt(*args: P.args, **kwargs: P.kwargs) -> Reply:
+        if activity.info().attempt > 1:
+            REPLIES.labels(outcome="restarted").inc()
+        try:
+            reply = await generate(*args, **kwargs)
+        except asyncio.CancelledError:
+            if not activity.is_worker_shutdown():
+                REPLIES.labels(outcome="cancelled").inc()
+            raise
+        except Exception:
+            REPLIES.labels(outcome="failed").inc()
+            raise
+        REPLIES.labels(outcome="cancelled" if reply.cancelled else "completed").inc()
+        return reply
+
+    return attempt
 
 
 def _seconds_since(event_id: str) -> float:

@@ -22,6 +22,18 @@ class Settings(BaseSettings):
     # Connections per process; past it, callers wait (up to 10 s) for a free one.
     redis_max_connections: int = 256
 
+    # Telemetry
+    # Where the worker serves its Prometheus metrics (0: not at all); the API serves them at
+    # /metrics on its own port. Several workers on one host each need their own ports.
+    worker_metrics_port: int = 9100
+    # The Temporal SDK's runtime metrics (temporal_*), from the worker (0: not at all).
+    temporal_metrics_port: int = 9101
+    # The interface both worker metrics servers bind; 0.0.0.0 lets a Prometheus in another
+    # container scrape them.
+    metrics_host: str = "127.0.0.1"
+    # Traces go over OTLP/HTTP to this collector (e.g. http://localhost:4318); empty: no export.
+    otel_exporter_otlp_endpoint: str = ""
+
     # The edge
     api_host: str = "127.0.0.1"
     api_port: int = 8000
@@ -65,18 +77,6 @@ class Settings(BaseSettings):
     openai_base_url: str = "http://localhost:11434/v1"
     openai_api_key: str = ""
     openai_model: str = "gpt-4o-mini"
-
-    # Telemetry
-    # Where the worker serves its Prometheus metrics (0: not at all); the API serves them at
-    # /metrics on its own port. Several workers on one host each need their own ports.
-    worker_metrics_port: int = 9100
-    # The Temporal SDK's runtime metrics (temporal_*), from the worker (0: not at all).
-    temporal_metrics_port: int = 9101
-    # The interface both worker metrics servers bind; 0.0.0.0 lets a Prometheus in another
-    # container scrape them.
-    metrics_host: str = "127.0.0.1"
-    # Traces go over OTLP/HTTP to this collector (e.g. http://localhost:4318); empty: no export.
-    otel_exporter_otlp_endpoint: str = ""
 
     @property
     def idle_timeout(self) -> timedelta:

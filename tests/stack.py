@@ -68,15 +68,15 @@ def running_stack() -> Iterator[RunningStack]:
             "TEMPORAL_ADDRESS": temporal_address,
             "REDIS_URL": redis_url,
             "TASK_QUEUE": "chat-sessions-it",
+            # Free ports: other stacks may run on this machine at the same time.
+            "WORKER_METRICS_PORT": str(worker_metrics_port),
+            "TEMPORAL_METRICS_PORT": str(temporal_metrics_port),
             "ALLOWED_ORIGINS": json.dumps([f"http://127.0.0.1:{api_port}"]),
             # Integration tests send many messages quickly; the limits have their own tests.
             "SESSION_MESSAGES_PER_MINUTE": "10000",
             "USER_MESSAGES_PER_MINUTE": "10000",
             "SOCKET_FRAMES_PER_SECOND": "200",
             "SOCKET_BURST": "50",
-            # Free ports: other stacks may run on this machine at the same time.
-            "WORKER_METRICS_PORT": str(worker_metrics_port),
-            "TEMPORAL_METRICS_PORT": str(temporal_metrics_port),
         }
         start_worker(processes, env, logs)
         start_api(processes, env, api_port, logs)

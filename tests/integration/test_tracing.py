@@ -11,6 +11,7 @@ headers, the activities on the worker, Redis.
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -103,6 +104,9 @@ async def test_each_turn_is_one_connected_trace(
     stack: RunningStack, exporter: InMemorySpanExporter
 ) -> None:
     exporter.clear()
+    # Redis connections that earlier tests dropped import modules when collected; collected
+    # inside a workflow activation, that import trips the sandbox's dynamic-import warning.
+    gc.collect()
     settings = settings_for(stack)
     async with serve_edge(settings) as ws_url, traced_worker(settings):
         async with connect(ws_url, "/api/ws/guide") as client:
