@@ -48,6 +48,7 @@ NEEDED_SERVICES = {
 }  # fmt: skip
 # Run as several containers each (`--scale`): no fixed host port, no container_name.
 SCALED_SERVICES = {"api", "worker"}
+REPLY_OUTCOMES = {"completed", "cancelled", "failed", "restarted"}
 PLATFORM_COMMANDS = {"api": ["python", "-m", "api"], "worker": ["python", "-m", "workers"]}
 TEMPORAL_GRPC_PORT = 7233
 REDIS_PORT = 6379
@@ -621,9 +622,11 @@ def test_every_dashboard_and_alert_query_names_metrics_the_platform_exports() ->
     """`chat_*` names against foundations/metrics.py; the `temporal_*` ones are held to a real
     worker's scrape in tests/integration/test_dashboard_metrics.py."""
     series = platform_series() | PROMETHEUS_SERIES
+    # The code records reply outcomes as literals; its help text names each of them.
+    assert all(outcome in metrics.REPLIES._documentation for outcome in REPLY_OUTCOMES)
     label_values = {
         ("chat_messages_total", "outcome"): set(get_args(metrics.MessageOutcome)),
-        ("chat_replies_total", "outcome"): set(get_args(metrics.ReplyOutcome)),
+        ("chat_replies_total", "outcome"): REPLY_OUTCOMES,
     }
     queries = list(shipped_queries())
     assert queries
