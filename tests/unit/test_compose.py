@@ -27,6 +27,7 @@ from devstack.services import SEARCH_ATTRIBUTES
 from foundations import metrics
 from foundations.settings import Settings
 from tests.monitoring import (
+    ALERTS,
     PROMETHEUS_LABELS,
     PROMETHEUS_SERIES,
     platform_series,
@@ -646,3 +647,15 @@ def test_every_dashboard_and_alert_query_names_metrics_the_platform_exports() ->
         if platform == query.metrics:
             labels = set().union(*(series[name] for name in platform)) | PROMETHEUS_LABELS
             assert query.grouping_labels <= labels, f"{query.where}: groups by unknown labels"
+
+
+def test_the_operations_doc_explains_every_metric_and_alert() -> None:
+    doc = " ".join((ROOT / "docs" / "operations.md").read_text().split())
+    for collector in metrics.EDGE_METRICS + metrics.WORKER_METRICS:
+        for family in collector.collect():
+            name = f"{family.name}_total" if family.type == "counter" else family.name
+            assert f"`{name}`" in doc, f"docs/operations.md does not explain {name}"
+    for group in yaml.safe_load(ALERTS.read_text())["groups"]:
+        for rule in group["rules"]:
+            expr = " ".join(rule["expr"].split())
+            assert f"`{rule['alert']}` | `{expr}`" in doc, f"{rule['alert']} differs in the doc"
