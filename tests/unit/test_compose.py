@@ -11,6 +11,7 @@ no metric the code exports. Values are read as Compose would with no .env file:
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import json
 import re
 import shlex
@@ -522,6 +523,7 @@ def test_the_proxy_upgrades_websockets_to_any_replica_and_keeps_metrics_private(
         if location.values("proxy_pass"):
             forwarded = {a[0].lower(): a[1] for a in location.values("proxy_set_header")}
             assert forwarded.get("x-forwarded-for") == "$remote_addr", location.args
+            assert forwarded.get("forwarded") == "", f"{location.args} passes on Forwarded"
     sticky = {"ip_hash", "hash", "sticky"}
     assert not sticky & {n for n, _ in server.directives}, "sessions must not stick to a replica"
     assert server.block("location", "=", "/metrics").values("return") == [["404"]]
@@ -659,3 +661,22 @@ def test_the_operations_doc_explains_every_metric_and_alert() -> None:
         for rule in group["rules"]:
             expr = " ".join(rule["expr"].split())
             assert f"`{rule['alert']}` | `{expr}`" in doc, f"{rule['alert']} differs in the doc"
+
+
+def test_the_api_trusts_the_proxy_for_client_addresses(
+    services: dict[str, Service], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Behind the proxy every connection comes from the proxy's address: unless the API trusts
+    it to name the client, per-client limits would count every user as one."""
+    if "trusted_proxies" not in Settings.model_fields:
+        pytest.skip("this version keys no limits by client address")
+    entries = settings_of(services["api"], monkeypatch).model_dump()["trusted_proxies"]
+    trusted = [ipaddress.ip_network(entry, strict=False) for entry in entries]
+    # Docker gives Compose networks addresses from these private ranges; the proxy overwrites
+    # X-Forwarded-For, so trusting them lets no client pick its own address.
+    for pool in map(ipaddress.IPv4Network, ("172.16.0.0/12", "192.168.0.0/16")):
+        assert any(
+            isinstance(network, ipaddress.IPv4Network) and pool.subnet_of(network)
+            for network in trusted
+        ), f"{pool} is not trusted"
+    assert all(network.is_private for network in trusted), "a public network is trusted"
