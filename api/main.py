@@ -13,9 +13,12 @@ from fastapi.staticfiles import StaticFiles
 from temporalio.client import Client
 
 from activities.traffic_cop import ContentPolicy, RateLimits, TrafficCop
+from agents.capabilities import MAX_UPLOAD_BYTES
 from agents.orchestrators import OrchestratorRegistry, default_registry
 from api import chat_rest, health, uploads, websocket
+from api.body_limit import BodyLimit
 from api.deps import EdgeState
+from foundations.admission import EdgeAdmission
 from foundations.agent_sdk import AgentWebSocketSDK
 from foundations.communication import LiveRelay
 from foundations.gateway import PlatformGateway, Realm
@@ -74,7 +77,14 @@ def create_app(
             orchestrators=granted["orchestrators"],
             settings=settings,
         )
-        app.state.edge = EdgeState(settings, temporal, redis_client, sdk, granted["file_storage"])
+        app.state.edge = EdgeState(
+            settings,
+            temporal,
+            redis_client,
+            sdk,
+            granted["file_storage"],
+            EdgeAdmission(redis_client, settings),
+        )
         try:
             yield
         finally:
@@ -82,6 +92,11 @@ def create_app(
             await redis_client.aclose()
 
     app = FastAPI(title="Agent chat", lifespan=lifespan)
+    app.add_middleware(
+        BodyLimit,
+        limit=settings.max_request_body_bytes,
+        limits={"/api/uploads": MAX_UPLOAD_BYTES},
+    )
     app.include_router(health.router)
     app.include_router(chat_rest.router)
     app.include_router(uploads.router)

@@ -243,6 +243,22 @@ class CommunicationFoundation:
         return {text(key): json.loads(value) for key, value in raw.items()}
 
 
+class LiveQueue(asyncio.Queue[Event]):
+    """One socket's live events; `overflowed` is set once it was full when an event came."""
+
+    def __init__(self, maxsize: int = 0) -> None:
+        super().__init__(maxsize)
+        self.overflowed = asyncio.Event()
+
+    def offer(self, event: Event) -> None:
+        if self.overflowed.is_set():
+            return
+        try:
+            self.put_nowait(event)
+        except asyncio.QueueFull:
+            self.overflowed.set()
+
+
 class LiveRelay:
     """One Redis subscription per API process, fanned out to the local sockets.
 
@@ -252,7 +268,7 @@ class LiveRelay:
 
     def __init__(self, client: redis.Redis) -> None:
         self._pubsub = client.pubsub()
-        self._listeners: dict[str, set[asyncio.Queue[Event]]] = {}
+        self._listeners: dict[str, set[LiveQueue]] = {}
         self._confirmed: dict[str, asyncio.Event] = {}
         self._task: asyncio.Task[None] | None = None
         self._control_channel = "chat:relay-control"
@@ -268,9 +284,13 @@ class LiveRelay:
             await asyncio.gather(self._task, return_exceptions=True)
         await self._pubsub.aclose()  # type: ignore[no-untyped-call]
 
-    async def subscribe(self, conversation: Conversation) -> asyncio.Queue[Event]:
-        """A queue of the conversation's live events, from the moment this returns."""
-        queue: asyncio.Queue[Event] = asyncio.Queue()
+    async def subscribe(self, conversation: Conversation, max_events: int = 0) -> LiveQueue:
+        """A queue of the conversation's live events, from the moment this returns.
+
+        With `max_events`, a queue that fills up is marked `overflowed` and gets no more
+        events: its consumer has fallen behind and must catch up from the stream.
+        """
+        queue = LiveQueue(max_events)
         channel = conversation.channel
         listeners = self._listeners.setdefault(channel, set())
         listeners.add(queue)
@@ -283,7 +303,7 @@ class LiveRelay:
             await self._confirmed[channel].wait()
         return queue
 
-    async def unsubscribe(self, conversation: Conversation, queue: asyncio.Queue[Event]) -> None:
+    async def unsubscribe(self, conversation: Conversation, queue: LiveQueue) -> None:
         channel = conversation.channel
         listeners = self._listeners.get(channel)
         if listeners is None:
@@ -312,7 +332,7 @@ class LiveRelay:
                     self._resync_pending = False
                     for queues in self._listeners.values():
                         for queue in queues:
-                            queue.put_nowait(RESYNC)
+                            queue.offer(RESYNC)
                 confirmed = self._confirmed.get(channel)
                 if confirmed is not None:
                     confirmed.set()
@@ -322,7 +342,7 @@ class LiveRelay:
             event_id, _, body = text(message["data"]).partition("|")
             event = Event(event_id, body)
             for queue in self._listeners.get(channel, ()):
-                queue.put_nowait(event)
+                queue.offer(event)
 
 
 def _trimmed_past(info: dict[str, Any], event_id: str) -> bool:
