@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from temporalio.client import Client
@@ -18,6 +19,7 @@ from agents.orchestrators import OrchestratorRegistry, default_registry
 from api import chat_rest, health, uploads, websocket
 from api.body_limit import BodyLimit
 from api.deps import EdgeState
+from api.errors import validation_error
 from foundations.admission import EdgeAdmission
 from foundations.agent_sdk import AgentWebSocketSDK
 from foundations.communication import LiveRelay
@@ -92,6 +94,7 @@ def create_app(
             await redis_client.aclose()
 
     app = FastAPI(title="Agent chat", lifespan=lifespan)
+    app.add_exception_handler(RequestValidationError, validation_error)
     app.add_middleware(
         BodyLimit,
         limit=settings.max_request_body_bytes,
