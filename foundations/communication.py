@@ -257,6 +257,9 @@ class LiveQueue(asyncio.Queue[Event]):
             self.put_nowait(event)
         except asyncio.QueueFull:
             self.overflowed.set()
+            # Never delivered now (the consumer resumes from the stream): free them at once.
+            while not self.empty():
+                self.get_nowait()
 
 
 class LiveRelay:
