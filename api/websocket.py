@@ -313,6 +313,8 @@ class _Socket:
             return
         try:
             await self._edge.sdk.cancel_reply(self._connection.connection_id, message_id)
+        except MessageRefused as refused:
+            await self._send_error(refused.code, str(refused), in_reply_to=message_id)
         except RPCError as error:
             logger.warning("cancelling a reply failed: %s", error)
             await self._send_error(

@@ -227,9 +227,16 @@ class AgentWebSocketSDK:
         """Stop the reply `message_id` (or the reply to the user message `message_id`).
 
         Its partial text is recorded and published as a cancelled `chat_response`; a reply
-        that has already finished is left as it is.
+        that has already finished is left as it is. Raises MessageRefused when the
+        conversation has no such message: each cancel is a signal in the workflow's history.
         """
         connection = self._connection(connection_id)
+        if not await self._communication.has_message(
+            connection.conversation, message_id.removeprefix("r-")
+        ):
+            raise MessageRefused(
+                "invalid_frame", "message_id names no message of this conversation."
+            )
         handle = self._temporal.get_workflow_handle_for(
             ChatSessionWorkflow.run, session_workflow_id(connection.session.session_id)
         )

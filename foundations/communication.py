@@ -223,6 +223,10 @@ class CommunicationFoundation:
 
     # --- connection registry -------------------------------------------------------------
 
+    async def has_message(self, conversation: Conversation, message_id: str) -> bool:
+        """Whether `message_id` was recorded in the conversation (kept as long as its history)."""
+        return bool(await self._redis.hexists(conversation.recorded_key, message_id))
+
     def _connections_key(self, session_id: str) -> str:
         return f"chat:{session_id}:connections"
 

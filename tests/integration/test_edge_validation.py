@@ -108,13 +108,16 @@ async def test_cancel_frames_need_a_message_id_and_are_rate_limited(
 ) -> None:
     async with connect(stack.ws_url, GUIDE) as client:
         _, session_id = await _opened(client)
-        await client.turn("hello", "before-cancels")
+        answered = await client.turn("hello", "before-cancels")
         await client.send({"type": "cancel", "message_id": "anything at all"})
         error = await client.recv_type("error")
         assert error["code"] == "invalid_frame" and "message_id" in error["message"]
+        unknown = "m-" + "0" * 32
+        await client.send({"type": "cancel", "message_id": unknown})
+        error = await client.recv_type("error")
+        assert error["code"] == "invalid_frame" and error["in_reply_to"] == unknown
         for _ in range(40):
-            await client.send({"type": "cancel", "message_id": "m-" + "0" * 32})
-        await client.recv_type("error")
+            await client.send({"type": "cancel", "message_id": answered["message_id"]})
         await _still_open(client)
     refused = [f for f in client.received if f["type"] == "error" and f["code"] == "rate_limited"]
     assert refused, "a flood of cancel frames was never refused"
