@@ -9,6 +9,7 @@ import redis.asyncio as redis
 from fastapi import Depends, Request, WebSocket
 from temporalio.client import Client
 
+from foundations.admission import EdgeAdmission
 from foundations.agent_sdk import AgentWebSocketSDK
 from foundations.settings import Settings
 from foundations.uploads import UploadStore
@@ -23,6 +24,7 @@ class EdgeState:
     redis: redis.Redis
     sdk: AgentWebSocketSDK
     uploads: UploadStore
+    admission: EdgeAdmission
 
 
 def _state(request: Request) -> EdgeState:

@@ -229,6 +229,10 @@ class CommunicationFoundation:
 
     # --- connection registry -------------------------------------------------------------
 
+    async def has_message(self, conversation: Conversation, message_id: str) -> bool:
+        """Whether `message_id` was recorded in the conversation (kept as long as its history)."""
+        return bool(await self._redis.hexists(conversation.recorded_key, message_id))
+
     def _connections_key(self, session_id: str) -> str:
         return f"chat:{session_id}:connections"
 
@@ -249,6 +253,25 @@ class CommunicationFoundation:
         return {text(key): json.loads(value) for key, value in raw.items()}
 
 
+class LiveQueue(asyncio.Queue[Event]):
+    """One socket's live events; `overflowed` is set once it was full when an event came."""
+
+    def __init__(self, maxsize: int = 0) -> None:
+        super().__init__(maxsize)
+        self.overflowed = asyncio.Event()
+
+    def offer(self, event: Event) -> None:
+        if self.overflowed.is_set():
+            return
+        try:
+            self.put_nowait(event)
+        except asyncio.QueueFull:
+            self.overflowed.set()
+            # Never delivered now (the consumer resumes from the stream): free them at once.
+            while not self.empty():
+                self.get_nowait()
+
+
 class LiveRelay:
     """One Redis subscription per API process, fanned out to the local sockets.
 
@@ -258,7 +281,7 @@ class LiveRelay:
 
     def __init__(self, client: redis.Redis) -> None:
         self._pubsub = client.pubsub()
-        self._listeners: dict[str, set[asyncio.Queue[Event]]] = {}
+        self._listeners: dict[str, set[LiveQueue]] = {}
         self._confirmed: dict[str, asyncio.Event] = {}
         self._task: asyncio.Task[None] | None = None
         self._control_channel = "chat:relay-control"
@@ -274,9 +297,13 @@ class LiveRelay:
             await asyncio.gather(self._task, return_exceptions=True)
         await self._pubsub.aclose()  # type: ignore[no-untyped-call]
 
-    async def subscribe(self, conversation: Conversation) -> asyncio.Queue[Event]:
-        """A queue of the conversation's live events, from the moment this returns."""
-        queue: asyncio.Queue[Event] = asyncio.Queue()
+    async def subscribe(self, conversation: Conversation, max_events: int = 0) -> LiveQueue:
+        """A queue of the conversation's live events, from the moment this returns.
+
+        With `max_events`, a queue that fills up is marked `overflowed` and gets no more
+        events: its consumer has fallen behind and must catch up from the stream.
+        """
+        queue = LiveQueue(max_events)
         channel = conversation.channel
         listeners = self._listeners.setdefault(channel, set())
         listeners.add(queue)
@@ -289,7 +316,7 @@ class LiveRelay:
             await self._confirmed[channel].wait()
         return queue
 
-    async def unsubscribe(self, conversation: Conversation, queue: asyncio.Queue[Event]) -> None:
+    async def unsubscribe(self, conversation: Conversation, queue: LiveQueue) -> None:
         channel = conversation.channel
         listeners = self._listeners.get(channel)
         if listeners is None:
@@ -319,7 +346,7 @@ class LiveRelay:
                     self._resync_pending = False
                     for queues in self._listeners.values():
                         for queue in queues:
-                            queue.put_nowait(RESYNC)
+                            queue.offer(RESYNC)
                 confirmed = self._confirmed.get(channel)
                 if confirmed is not None:
                     confirmed.set()
@@ -329,7 +356,7 @@ class LiveRelay:
             event_id, _, body = text(message["data"]).partition("|")
             event = Event(event_id, body, live=True)
             for queue in self._listeners.get(channel, ()):
-                queue.put_nowait(event)
+                queue.offer(event)
 
 
 def _trimmed_past(info: dict[str, Any], event_id: str) -> bool:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import timedelta
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -53,6 +54,22 @@ class Settings(BaseSettings):
     # ... and how many refusals in a row before it is closed with 1008.
     socket_flood_strikes: int = 20
 
+    # Admission and validation at the edge (docs/security.md). Per client address, per minute:
+    client_sessions_per_minute: int = 30
+    client_sockets_per_minute: int = 120
+    # Sockets open at once on one session, across its conversations and API processes.
+    max_sockets_per_session: int = 20
+    # Proxies (addresses or networks, e.g. "10.0.0.0/8") whose X-Forwarded-For / Forwarded
+    # headers name the client; from anyone else those headers are ignored.
+    trusted_proxies: list[str] = Field(default_factory=list)
+    # Live events waiting to be written to one socket; past it the socket is closed (4012).
+    socket_queue_events: int = 1000
+    # Cancel frames a socket may send per second, with room for a burst.
+    socket_cancels_per_second: float = 2.0
+    socket_cancel_burst: int = 10
+    # REST request bodies; uploads have their own cap.
+    max_request_body_bytes: int = 64 * 1024
+
     # Sessions and messages
     session_ttl_seconds: int = 7 * 24 * 3600
     max_message_chars: int = 8000
@@ -77,6 +94,13 @@ class Settings(BaseSettings):
     openai_base_url: str = "http://localhost:11434/v1"
     openai_api_key: str = ""
     openai_model: str = "gpt-4o-mini"
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            ipaddress.ip_network(entry.strip(), strict=False)  # ValueError names the bad entry
+        return value
 
     @property
     def idle_timeout(self) -> timedelta:

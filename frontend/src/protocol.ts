@@ -147,6 +147,8 @@ export interface ErrorFrame extends FrameBase {
   message: string;
   client_message_id?: string | null;
   in_reply_to?: string;
+  // Seconds to wait before trying again, when waiting helps.
+  retry_after?: number;
 }
 
 export interface GapFrame extends FrameBase {
@@ -224,7 +226,21 @@ export const CloseCode = {
   WebSocketDisabled: 4010,
   Flooding: 1008,
   FrameTooBig: 1009,
+  TooManySockets: 4008,
+  TooManySessions: 4009,
+  SessionSocketsFull: 4011,
+  SlowConsumer: 4012,
 } as const;
+
+/**
+ * The wait a close reason asks for (it ends with " retry_after=<seconds>") and the reason
+ * without it, or null when it asks for none.
+ */
+export function retryHint(reason: string): { waitMs: number; text: string } | null {
+  const found = / retry_after=([0-9]+)$/.exec(reason);
+  if (found === null) return null;
+  return { waitMs: Number(found[1]) * 1000, text: reason.slice(0, found.index) };
+}
 
 /** Close codes after which connecting again cannot help. */
 export const PERMANENT_CLOSE_CODES: ReadonlySet<number> = new Set([

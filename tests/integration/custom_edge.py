@@ -33,6 +33,8 @@ def settings_for(stack: RunningStack) -> Settings:
         task_queue=f"custom-{uuid.uuid4().hex}",
         session_messages_per_minute=10_000,
         user_messages_per_minute=10_000,
+        client_sessions_per_minute=1_000_000,
+        client_sockets_per_minute=1_000_000,
     )
 
 
