@@ -107,13 +107,19 @@ class AgentReplies:
             if activity.is_worker_shutdown():
                 raise  # not the user's doing: the reply restarts on another worker
             return GeneratedReply(input.message_id, "".join(parts), cancelled=True)
+        # The provider's words can quote the model server's error body, and that can quote
+        # part of an API key: they go to the worker's log, the failure carries none of them.
         except ReplyRejected as error:
-            raise ApplicationError(str(error), type="ReplyRejected", non_retryable=True) from error
+            activity.logger.warning("the reply provider refused the request: %s", error)
+            raise ApplicationError(
+                "the reply provider refused the request", type="ReplyRejected", non_retryable=True
+            ) from None
         except ReplyUnavailable as error:
+            activity.logger.warning("the reply provider failed: %s", error)
             delay = error.retry_after_seconds
             raise ApplicationError(
-                str(error),
+                "the reply provider is unavailable",
                 type="ReplyUnavailable",
                 next_retry_delay=timedelta(seconds=delay) if delay else None,
-            ) from error
+            ) from None
         return GeneratedReply(input.message_id, "".join(parts))

@@ -56,6 +56,7 @@ class TurnFailedInput:
     in_reply_to: str
     code: str
     message: str
+    timestamp: str = ""
 
 
 @dataclass
@@ -64,6 +65,14 @@ class RecordResult:
     seq: int
     # False when this message id had been recorded before by another writer.
     first_time: bool
+    # For a message recorded before: whether its reply (or the notice that it failed) is
+    # recorded too. A message first written by a run that was lost may still await its answer.
+    answered: bool = True
+
+
+def reply_id(message_id: str) -> str:
+    """The id of the reply to a user message, and of the notice that it failed."""
+    return f"r-{message_id}"
 
 
 class PostOffice:
@@ -100,7 +109,11 @@ class PostOffice:
             },
             owner=input.owner,
         )
-        return RecordResult(recorded.event_id, recorded.seq, recorded.owner == input.owner)
+        first_time = recorded.owner == input.owner
+        answered = first_time or await self._communication.is_recorded(
+            conversation, reply_id(input.message_id)
+        )
+        return RecordResult(recorded.event_id, recorded.seq, first_time, answered)
 
     @activity.defn
     async def record_reply(self, input: RecordReplyInput) -> RecordResult:
@@ -152,10 +165,25 @@ class PostOffice:
 
     @activity.defn
     async def report_turn_failure(self, input: TurnFailedInput) -> str:
-        """Tell the conversation's sockets that a reply could not be produced."""
-        return await self._communication.publish(
+        """Record, in the reply's place, that a reply could not be produced, and tell the sockets.
+
+        Recorded rather than only published: a page loaded later shows the failure too, and a
+        resend of the message knows it was answered.
+        """
+        notice_id = reply_id(input.in_reply_to)
+        recorded = await self._communication.record(
             Conversation(input.session_id, input.agent_type),
-            {
+            notice_id,
+            message={
+                "message_id": notice_id,
+                "role": "error",
+                "code": input.code,
+                "content": input.message,
+                "timestamp": input.timestamp,
+                "agent_type": input.agent_type.value,
+                "in_reply_to": input.in_reply_to,
+            },
+            body={
                 "type": "error",
                 **attribution(input.agent_type),
                 "code": input.code,
@@ -163,3 +191,4 @@ class PostOffice:
                 "in_reply_to": input.in_reply_to,
             },
         )
+        return recorded.event_id

@@ -196,6 +196,10 @@ class CommunicationFoundation:
 
     # --- reading -------------------------------------------------------------------------
 
+    async def is_recorded(self, conversation: Conversation, message_id: str) -> bool:
+        """Whether a message with this id is in the conversation's history."""
+        return bool(await self._redis.hexists(conversation.recorded_key, message_id))
+
     async def history(self, conversation: Conversation, limit: int) -> list[dict[str, Any]]:
         """The last `limit` messages of the conversation, oldest first."""
         raw = await self._redis.lrange(conversation.history_key, -limit, -1)
@@ -347,7 +351,7 @@ def _replay_point(messages: list[dict[str, Any]]) -> str:
     ones still being answered: replaying from the first of them brings the streaming reply's
     earlier chunks too. With none, the history is complete up to its last message.
     """
-    last_reply = max((i for i, m in enumerate(messages) if m["role"] == "assistant"), default=-1)
+    last_reply = max((i for i, m in enumerate(messages) if m["role"] != "user"), default=-1)
     unanswered = messages[last_reply + 1 :]
     if unanswered:
         return str(unanswered[0]["event_id"])
@@ -362,7 +366,8 @@ async def window_before(
     window = [
         WindowMessage(role=message["role"], content=message["content"])
         for message in messages
-        if message["seq"] < seq
+        # Failure notices are for the user, not for the agent.
+        if message["seq"] < seq and message["role"] in ("user", "assistant")
     ]
     return window[-limit:]
 

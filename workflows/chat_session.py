@@ -33,6 +33,7 @@ with workflow.unsafe.imports_passed_through():
         RecordReplyInput,
         RecordUserMessageInput,
         TurnFailedInput,
+        reply_id,
     )
     from activities.traffic_cop import AdmitInput, TrafficCop
     from agents.capabilities import CapabilityRequest
@@ -250,7 +251,9 @@ class ChatSessionWorkflow:
             )
             if input.client_message_id:
                 self._remember(dedupe_key, result)
-            if result.duplicate:
+            # A message first recorded by a run that was lost (terminated, reset) was never
+            # answered: this resend gets it answered, unless the turn is already in hand here.
+            if result.duplicate and (recorded.answered or self._is_pending(message_id)):
                 return result
             conversation = self._conversation(input.agent_type)
             conversation.pending.append(Turn(message_id, recorded.seq, input.message))
@@ -408,17 +411,17 @@ class ChatSessionWorkflow:
         agent_type: AgentType,
         capability: CapabilityOutcome | None,
     ) -> GeneratedReply:
-        reply_id = f"r-{turn.message_id}"
+        reply = reply_id(turn.message_id)
         if turn.message_id in self._cancelled:
             self._cancelled.discard(turn.message_id)
-            return GeneratedReply(reply_id, "", cancelled=True)
+            return GeneratedReply(reply, "", cancelled=True)
         handle = workflow.start_activity_method(
             AgentReplies.generate_reply,
             GenerateReplyInput(
                 session_id=self._input.session_id,
                 conversation=conversation,
                 agent_type=agent_type,
-                message_id=reply_id,
+                message_id=reply,
                 in_reply_to=turn.message_id,
                 in_reply_to_seq=turn.seq,
                 message=turn.message,
@@ -435,7 +438,7 @@ class ChatSessionWorkflow:
             return await handle
         except ActivityError as error:
             if isinstance(error.cause, CancelledError):  # stopped before it started streaming
-                return GeneratedReply(reply_id, "", cancelled=True)
+                return GeneratedReply(reply, "", cancelled=True)
             raise
         finally:
             del self._replying[conversation]
@@ -452,6 +455,7 @@ class ChatSessionWorkflow:
                     in_reply_to=turn.message_id,
                     code="reply_failed",
                     message=_user_facing(cause),
+                    timestamp=workflow.now().isoformat(),
                 ),
                 start_to_close_timeout=LOCAL_STEP_TIMEOUT,
                 retry_policy=TURN_STEP_RETRY,
@@ -475,6 +479,13 @@ class ChatSessionWorkflow:
             name = f"{self._input.session_id}/{input.agent_type.value}/{input.client_message_id}"
             return "m-" + uuid.uuid5(_MESSAGE_NAMESPACE, name).hex
         return "m-" + workflow.uuid4().hex
+
+    def _is_pending(self, message_id: str) -> bool:
+        return any(
+            turn.message_id == message_id
+            for conversation in self._conversations.values()
+            for turn in conversation.pending
+        )
 
     def _remember(self, dedupe_key: str, result: SubmitMessageResult) -> None:
         self._recent_acks[dedupe_key] = result
@@ -516,6 +527,10 @@ class ChatSessionWorkflow:
 
 
 def _user_facing(cause: BaseException | None) -> str:
+    """Generic words only: the cause can quote the model server, which can quote secrets."""
     if isinstance(cause, ApplicationError) and cause.type == "ReplyRejected":
-        return f"The agent could not answer this message: {cause.message}"
+        return (
+            "The agent could not answer this message. Try saying it differently, "
+            "or start a new conversation if this one has grown long."
+        )
     return "The agent could not answer right now. Please send the message again."
