@@ -25,6 +25,12 @@ from foundations.communication import (
     window_before,
 )
 from foundations.gateway import Realm
+from foundations.payloads import payload_bytes, truncate_to_payload_bytes
+
+# A reply travels back to the workflow whole: it is cut, with a note, at this many bytes of
+# payload (see PAYLOAD_BUDGET_BYTES in workflows/chat_session.py).
+REPLY_MAX_BYTES = 96 * 1024
+_TRUNCATED = "\n\n[Truncated: this reply reached its length limit. Ask for the rest.]"
 
 
 @dataclass
@@ -96,11 +102,17 @@ class AgentReplies:
         parts: list[str] = []
         deltas = batch_deltas(self._provider.stream_reply(context), self._frame_window_seconds)
         try:
-            async for delta in deltas:
+            size = 0
+            async for batch in deltas:
+                delta = truncate_to_payload_bytes(batch, REPLY_MAX_BYTES - size, _TRUNCATED)
+                size += payload_bytes(delta) - 2
                 await self._communication.publish(
                     conversation, {"type": "chat_chunk", **frame, "delta": delta}
                 )
                 parts.append(delta)
+                if delta is not batch:
+                    await deltas.aclose()  # stops the model's stream too
+                    break
                 # Heartbeats carry cancellation: the user's Stop arrives through them.
                 activity.heartbeat()
         except asyncio.CancelledError:

@@ -60,6 +60,13 @@ class TurnFailedInput:
 
 
 @dataclass
+class ReadMessageInput:
+    session_id: str
+    agent_type: AgentType
+    seq: int
+
+
+@dataclass
 class RecordResult:
     event_id: str
     seq: int
@@ -145,6 +152,13 @@ class PostOffice:
             },
         )
         return RecordResult(recorded.event_id, recorded.seq, first_time=True)
+
+    @activity.defn
+    async def read_message(self, input: ReadMessageInput) -> str:
+        """The text of a recorded message; empty if the history no longer holds it."""
+        conversation = Conversation(input.session_id, input.agent_type)
+        found = await self._communication.messages(conversation, [input.seq])
+        return found.get(input.seq, "")
 
     @activity.defn
     async def announce_handoff(self, input: HandoffInput) -> str:

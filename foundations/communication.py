@@ -45,11 +45,31 @@ redis.call('PUBLISH', KEYS[2], id .. '|' .. body)
 local recorded = id .. '|' .. seq .. '|' .. ARGV[7]
 redis.call('HSET', KEYS[3], ARGV[3], recorded)
 redis.call('RPUSH', KEYS[4], ARGV[4] .. ',"seq":' .. seq .. ',"event_id":"' .. id .. '"}')
-redis.call('LTRIM', KEYS[4], -tonumber(ARGV[5]), -1)
+local excess = redis.call('LLEN', KEYS[4]) - tonumber(ARGV[5])
+if excess > 0 then
+  -- Messages leaving the history leave the recorded ids too, so that neither grows forever.
+  for _, entry in ipairs(redis.call('LPOP', KEYS[4], excess)) do
+    redis.call('HDEL', KEYS[3], cjson.decode(entry)['message_id'])
+  end
+end
 redis.call('EXPIRE', KEYS[3], ARGV[6])
 redis.call('EXPIRE', KEYS[4], ARGV[6])
 redis.call('EXPIRE', KEYS[1], ARGV[6])
 return recorded
+"""
+
+
+# The history entries with the given sequence numbers (false where trimmed away or not yet
+# written). Every sequence number is appended to the history once, in order, so the entry of
+# seq `s` sits `last - s` places before the end.
+_BY_SEQ = """
+local last = tonumber(redis.call('HGET', KEYS[1], '#seq') or '0')
+local found = {}
+for i, wanted in ipairs(ARGV) do
+  local back = last - tonumber(wanted)
+  found[i] = back >= 0 and redis.call('LINDEX', KEYS[2], -(back + 1)) or false
+end
+return found
 """
 
 
@@ -149,6 +169,7 @@ class CommunicationFoundation:
         self._retention_seconds = retention_seconds
         self._publish = client.register_script(_PUBLISH)
         self._record = client.register_script(_RECORD)
+        self._by_seq = client.register_script(_BY_SEQ)
 
     # --- writing -------------------------------------------------------------------------
 
@@ -195,6 +216,20 @@ class CommunicationFoundation:
         return Recorded(event_id=event_id, seq=int(seq), owner=first_owner)
 
     # --- reading -------------------------------------------------------------------------
+
+    async def messages(self, conversation: Conversation, seqs: list[int]) -> dict[int, str]:
+        """The contents of the messages with these sequence numbers, where still recorded."""
+        if not seqs:
+            return {}
+        raw = await self._by_seq(
+            keys=[conversation.recorded_key, conversation.history_key], args=seqs
+        )
+        found: dict[int, str] = {}
+        for item in raw:
+            if item:
+                message = json.loads(item)
+                found[int(message["seq"])] = str(message["content"])
+        return found
 
     async def is_recorded(self, conversation: Conversation, message_id: str) -> bool:
         """Whether a message with this id is in the conversation's history."""
@@ -364,7 +399,7 @@ async def window_before(
     """The conversation's last `limit` messages before message `seq`, oldest first."""
     messages = await communication.history(conversation, limit + 1)
     window = [
-        WindowMessage(role=message["role"], content=message["content"])
+        WindowMessage(role=message["role"], content=message["content"], seq=message["seq"])
         for message in messages
         # Failure notices are for the user, not for the agent.
         if message["seq"] < seq and message["role"] in ("user", "assistant")

@@ -113,7 +113,11 @@ def activities(
         settings.context_window_messages,
     )
     orchestrating = gateway.grant(Orchestration.REALM, Orchestration.USES)
-    orchestration = Orchestration(orchestrating["orchestrators"], orchestrating["file_storage"])
+    orchestration = Orchestration(
+        orchestrating["orchestrators"],
+        orchestrating["file_storage"],
+        orchestrating["communication_foundation"],
+    )
     post_office = PostOffice(
         gateway.grant(PostOffice.REALM, PostOffice.USES)["communication_foundation"]
     )
@@ -129,6 +133,7 @@ def activities(
         conductor.route,
         orchestration.run_capability,
         post_office.record_user_message,
+        post_office.read_message,
         post_office.record_reply,
         post_office.announce_handoff,
         post_office.report_turn_failure,

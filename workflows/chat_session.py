@@ -10,6 +10,7 @@ pending turns and recent dedupe ids.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -30,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.post_office import (
         HandoffInput,
         PostOffice,
+        ReadMessageInput,
         RecordReplyInput,
         RecordUserMessageInput,
         TurnFailedInput,
@@ -64,6 +66,15 @@ CAPABILITY_TIMEOUT = timedelta(minutes=1)
 CAPABILITY_RETRY = RetryPolicy(maximum_attempts=3, initial_interval=timedelta(seconds=1))
 # Client message ids remembered in workflow state for instant duplicate acks.
 RECENT_CLIENT_IDS = 500
+# No payload this workflow writes (an activity's input or result, an update, the input of the
+# next run) may exceed this, whatever the user sends; Temporal terminates a workflow at 2 MB.
+# What fills the largest one, the reply activity's input: the message (8,000 characters, 12
+# bytes each at worst: 94 KiB) and a capability summary (CAPABILITY_SUMMARY_MAX_BYTES, 48 KiB).
+# A reply is cut at REPLY_MAX_BYTES (96 KiB). Everything longer, earlier turns and the texts of
+# pending turns, stays in Redis and is named by id or sequence number.
+PAYLOAD_BUDGET_BYTES = 256 * 1024
+# Turns waiting per conversation: each one's entry travels through continue-as-new.
+MAX_PENDING_TURNS = 100
 
 SESSION_ID_ATTRIBUTE = SearchAttributeKey.for_keyword("ChatSessionId")
 USER_ID_ATTRIBUTE = SearchAttributeKey.for_keyword("ChatUserId")
@@ -91,7 +102,8 @@ class Turn:
 
     message_id: str
     seq: int
-    message: str
+    # Empty once the turn has travelled through continue-as-new: it is read from the history.
+    message: str = ""
 
 
 @dataclass
@@ -215,8 +227,13 @@ class ChatSessionWorkflow:
         dedupe_key = f"{input.agent_type.value}:{input.client_message_id}"
         lock = self._locks.setdefault(input.agent_type, asyncio.Lock())
         async with lock:
-            if input.client_message_id and dedupe_key in self._recent_acks:
-                original = self._recent_acks[dedupe_key]
+            # Remembered by message id (a fixed size), and by the client's id in older runs.
+            original = (
+                self._recent_acks.get(self._message_id(input)) or self._recent_acks.get(dedupe_key)
+                if input.client_message_id
+                else None
+            )
+            if original is not None:
                 return SubmitMessageResult(
                     original.message_id, original.seq, original.event_id, duplicate=True
                 )
@@ -250,7 +267,7 @@ class ChatSessionWorkflow:
                 message_id, recorded.seq, recorded.event_id, duplicate=not recorded.first_time
             )
             if input.client_message_id:
-                self._remember(dedupe_key, result)
+                self._remember(message_id, result)
             # A message first recorded by a run that was lost (terminated, reset) was never
             # answered: this resend gets it answered, unless the turn is already in hand here.
             if result.duplicate and (recorded.answered or self._is_pending(message_id)):
@@ -271,6 +288,13 @@ class ChatSessionWorkflow:
             raise ApplicationError(f"Unknown agent type {input.agent_type!r}.", type="UnknownAgent")
         if not input.message.strip():
             raise ApplicationError("The message is empty.", type="EmptyMessage")
+        conversation = self._conversations.get(input.agent_type)
+        if conversation is not None and len(conversation.pending) >= MAX_PENDING_TURNS:
+            raise ApplicationError(
+                f"{MAX_PENDING_TURNS} messages are still waiting for their replies; "
+                "send this one when some have been answered.",
+                type="TooManyPendingMessages",
+            )
         if len(input.message) > self._input.max_message_chars:
             raise ApplicationError(
                 f"The message has {len(input.message)} characters; "
@@ -345,6 +369,13 @@ class ChatSessionWorkflow:
         session_id = self._input.session_id
         self._show_details()
         try:
+            if not turn.message:
+                turn.message = await workflow.execute_local_activity_method(
+                    PostOffice.read_message,
+                    ReadMessageInput(session_id, conversation, turn.seq),
+                    start_to_close_timeout=LOCAL_STEP_TIMEOUT,
+                    retry_policy=TURN_STEP_RETRY,
+                )
             decision = await workflow.execute_local_activity_method(
                 Conductor.route,
                 RouteInput(session_id, conversation, turn.message, turn.seq),
@@ -366,7 +397,7 @@ class ChatSessionWorkflow:
                 )
             outcome = None
             if decision.capability is not None:
-                outcome = await self._run_capability(decision.capability)
+                outcome = await self._run_capability(decision.capability, conversation)
             reply = await self._generate_reply(conversation, turn, decision.agent_type, outcome)
             await workflow.execute_local_activity_method(
                 PostOffice.record_reply,
@@ -387,12 +418,14 @@ class ChatSessionWorkflow:
             workflow.logger.warning("turn for %s failed: %s", turn.message_id, error.cause)
             await self._report_turn_failure(conversation, turn, error.cause)
 
-    async def _run_capability(self, request: CapabilityRequest) -> CapabilityOutcome:
+    async def _run_capability(
+        self, request: CapabilityRequest, conversation: AgentType
+    ) -> CapabilityOutcome:
         """Run the liaison's capability; a failure becomes something the reply can say."""
         try:
             return await workflow.execute_activity_method(
                 Orchestration.run_capability,
-                RunCapabilityInput(self._input.session_id, request),
+                RunCapabilityInput(self._input.session_id, request, conversation),
                 start_to_close_timeout=CAPABILITY_TIMEOUT,
                 retry_policy=CAPABILITY_RETRY,
             )
@@ -487,8 +520,8 @@ class ChatSessionWorkflow:
             for turn in conversation.pending
         )
 
-    def _remember(self, dedupe_key: str, result: SubmitMessageResult) -> None:
-        self._recent_acks[dedupe_key] = result
+    def _remember(self, key: str, result: SubmitMessageResult) -> None:
+        self._recent_acks[key] = result
         while len(self._recent_acks) > RECENT_CLIENT_IDS:
             del self._recent_acks[next(iter(self._recent_acks))]
 
@@ -512,7 +545,14 @@ class ChatSessionWorkflow:
                 max_message_chars=self._input.max_message_chars,
                 idle_timeout_seconds=self._input.idle_timeout_seconds,
                 max_turns_per_run=self._input.max_turns_per_run,
-                conversations=self._conversations,
+                # Texts stay in Redis: the next run reads each one when its turn comes.
+                conversations={
+                    agent_type: dataclasses.replace(
+                        state,
+                        pending=[Turn(turn.message_id, turn.seq) for turn in state.pending],
+                    )
+                    for agent_type, state in self._conversations.items()
+                },
                 recent_acks=self._recent_acks,
             )
         )
