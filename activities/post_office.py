@@ -67,6 +67,12 @@ class ReadMessageInput:
 
 
 @dataclass
+class ForgetSessionInput:
+    session_id: str
+    within_seconds: int
+
+
+@dataclass
 class RecordResult:
     event_id: str
     seq: int
@@ -159,6 +165,11 @@ class PostOffice:
         conversation = Conversation(input.session_id, input.agent_type)
         found = await self._communication.messages(conversation, [input.seq])
         return found.get(input.seq, "")
+
+    @activity.defn
+    async def forget_session(self, input: ForgetSessionInput) -> None:
+        """Let a closed session's histories and streams expire soon (after its last write)."""
+        await self._communication.forget_session(input.session_id, input.within_seconds)
 
     @activity.defn
     async def announce_handoff(self, input: HandoffInput) -> str:

@@ -106,6 +106,8 @@ async def close_session(body: SessionTokenRequest, edge: Edge) -> dict[str, str]
     """End a session: its token stops working and its workflow completes."""
     session = await _session(edge.sdk, body.session_token)
     await edge.sdk.close_session(session.session_id)
+    # The token no longer works, so nothing uploads again; pending turns may still read them.
+    await edge.uploads.forget(session.session_id, edge.settings.closed_session_retention_seconds)
     return {"session_id": session.session_id, "status": SessionStatus.CLOSED.value}
 
 

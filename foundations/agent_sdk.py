@@ -167,6 +167,7 @@ class AgentWebSocketSDK:
                 max_message_chars=settings.max_message_chars,
                 idle_timeout_seconds=settings.idle_timeout_seconds,
                 max_turns_per_run=settings.max_turns_per_run,
+                closed_retention_seconds=settings.closed_session_retention_seconds,
             ),
             id=session_workflow_id(session.session_id),
             task_queue=settings.task_queue,
@@ -252,7 +253,11 @@ class AgentWebSocketSDK:
         except RPCError as error:
             if error.status is not RPCStatusCode.NOT_FOUND:
                 raise
-            # No run in progress: the session is closed in the store, which is enough.
+            # No run in progress: the session is closed in the store; no turn will write
+            # again, so its conversations can be let go now.
+            await self._communication.forget_session(
+                session_id, self._settings.closed_session_retention_seconds
+            )
 
     def _connection(self, connection_id: str) -> AgentConnection:
         try:

@@ -215,6 +215,21 @@ class CommunicationFoundation:
         event_id, seq, first_owner = text(recorded).split("|", 2)
         return Recorded(event_id=event_id, seq=int(seq), owner=first_owner)
 
+    async def forget_session(self, session_id: str, within_seconds: int) -> None:
+        """Let every conversation of a closed session (history, streams, recorded ids) and its
+        connection registry expire within `within_seconds`."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for agent_type in AgentType:
+                conversation = Conversation(session_id, agent_type)
+                for key in (
+                    conversation.stream_key,
+                    conversation.history_key,
+                    conversation.recorded_key,
+                ):
+                    pipe.expire(key, within_seconds)
+            pipe.expire(self._connections_key(session_id), within_seconds)
+            await pipe.execute()
+
     # --- reading -------------------------------------------------------------------------
 
     async def messages(self, conversation: Conversation, seqs: list[int]) -> dict[int, str]:

@@ -55,6 +55,11 @@ class Settings(BaseSettings):
     user_messages_per_minute: int = 120
     blocked_terms: list[str] = Field(default_factory=list)
 
+    # Storage bounds
+    # A closed session's histories, streams and uploads expire this long after it is closed
+    # (after its last accepted turn), instead of after the full session TTL.
+    closed_session_retention_seconds: int = 600
+
     # Agents
     reply_provider: Literal["builtin", "openai"] = "builtin"
     # Deltas that arrive within this window go out as one chat_chunk (the first at once).

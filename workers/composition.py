@@ -134,6 +134,7 @@ def activities(
         orchestration.run_capability,
         post_office.record_user_message,
         post_office.read_message,
+        post_office.forget_session,
         post_office.record_reply,
         post_office.announce_handoff,
         post_office.report_turn_failure,

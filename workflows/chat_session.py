@@ -29,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.conductor import Conductor, RouteInput
     from activities.orchestration import Orchestration, RunCapabilityInput
     from activities.post_office import (
+        ForgetSessionInput,
         HandoffInput,
         PostOffice,
         ReadMessageInput,
@@ -143,6 +144,9 @@ class ChatSessionInput:
     max_message_chars: int = 8000
     idle_timeout_seconds: float = 30 * 60
     max_turns_per_run: int = 500
+    # A closed session's messages and streams are gone this long after its last turn: open
+    # pages still get the final replies, nothing stays for the session's full lifetime.
+    closed_retention_seconds: int = 600
     # Carried over continue-as-new.
     conversations: dict[AgentType, ConversationState] = field(default_factory=dict)
     recent_acks: dict[str, SubmitMessageResult] = field(default_factory=dict)
@@ -220,6 +224,13 @@ class ChatSessionWorkflow:
         await workflow.wait_condition(
             lambda: not self._running and workflow.all_handlers_finished()
         )
+        if self._closed and workflow.patched("forget-closed-session"):
+            await workflow.execute_local_activity_method(
+                PostOffice.forget_session,
+                ForgetSessionInput(input.session_id, input.closed_retention_seconds),
+                start_to_close_timeout=LOCAL_STEP_TIMEOUT,
+                retry_policy=TURN_STEP_RETRY,
+            )
 
     @workflow.update
     async def submit_message(self, input: SubmitMessageInput) -> SubmitMessageResult:
@@ -545,6 +556,7 @@ class ChatSessionWorkflow:
                 max_message_chars=self._input.max_message_chars,
                 idle_timeout_seconds=self._input.idle_timeout_seconds,
                 max_turns_per_run=self._input.max_turns_per_run,
+                closed_retention_seconds=self._input.closed_retention_seconds,
                 # Texts stay in Redis: the next run reads each one when its turn comes.
                 conversations={
                     agent_type: dataclasses.replace(

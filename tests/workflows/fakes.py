@@ -19,6 +19,7 @@ from activities.agent_replies import GeneratedReply, GenerateReplyInput
 from activities.conductor import RouteDecision, RouteInput
 from activities.orchestration import RunCapabilityInput
 from activities.post_office import (
+    ForgetSessionInput,
     HandoffInput,
     ReadMessageInput,
     RecordReplyInput,
@@ -53,6 +54,7 @@ class FakeTurnActivities:
     capability_for: dict[str, Capability] = field(default_factory=dict)
     capabilities_run: list[RunCapabilityInput] = field(default_factory=list)
     messages_read: list[ReadMessageInput] = field(default_factory=list)
+    forgotten: list[ForgetSessionInput] = field(default_factory=list)
     _seq: dict[AgentType, int] = field(default_factory=lambda: defaultdict(int))
     _seqs: dict[str, int] = field(default_factory=dict)
 
@@ -80,6 +82,10 @@ class FakeTurnActivities:
             if recorded.agent_type is input.agent_type
             and self._seqs[recorded.message_id] == input.seq
         )
+
+    @activity.defn(name="forget_session")
+    async def forget_session(self, input: ForgetSessionInput) -> None:
+        self.forgotten.append(input)
 
     @activity.defn(name="route")
     async def route(self, input: RouteInput) -> RouteDecision:
@@ -133,6 +139,7 @@ class FakeTurnActivities:
             self.admit_message,
             self.record_user_message,
             self.read_message,
+            self.forget_session,
             self.route,
             self.run_capability,
             self.generate_reply,

@@ -27,6 +27,7 @@ from agents.catalog import AgentType
 from tests.payload_sizes import largest, run_histories
 from tests.workflows.fakes import FakeTurnActivities, fake_worker
 from workflows.chat_session import (
+    MAX_PENDING_TURNS,
     PAYLOAD_BUDGET_BYTES,
     CancelReplyInput,
     ChatSessionInput,
@@ -205,6 +206,8 @@ async def test_closed_session_refuses_messages_and_finishes_accepted_turns(
     release.set()
     await session.handle.result()
     assert session.fakes.replies_for(GUIDE) == ["reply to slow", "reply to queued"]
+    # Only after its last turn: the session's records are let go within the stated window.
+    assert [f.within_seconds for f in session.fakes.forgotten] == [600]
 
 
 async def test_admission_refusal_reaches_the_sender(session: Session) -> None:
@@ -323,3 +326,16 @@ async def test_pending_turns_cross_continue_as_new_without_their_text(session: S
     biggest_payload, biggest_event = largest(histories)
     assert biggest_payload <= PAYLOAD_BUDGET_BYTES
     assert biggest_event <= PAYLOAD_BUDGET_BYTES
+
+
+async def test_a_conversation_refuses_messages_past_its_pending_turn_cap(session: Session) -> None:
+    session.fakes.hold["first"] = asyncio.Event()
+    await session.send(GUIDE, "first")
+    for n in range(MAX_PENDING_TURNS - 1):
+        await session.send(GUIDE, f"waiting {n}")
+    with pytest.raises(WorkflowUpdateFailedError) as failure:
+        await session.send(GUIDE, "one too many")
+    assert isinstance(failure.value.cause, ApplicationError)
+    assert failure.value.cause.type == "TooManyPendingMessages"
+    # Another conversation is not held back by this one's queue.
+    assert not (await session.send(CONTENT, "hello")).duplicate
