@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 from dataclasses import dataclass, field
+from typing import Any
 
 from temporalio.client import Client, WithStartWorkflowOperation
 from temporalio.common import WorkflowIDConflictPolicy
@@ -134,7 +135,9 @@ class AgentWebSocketSDK:
         """The conversation's history; events after it are delivered next."""
         connection = self._connection(connection_id)
         snapshot = await self._communication.snapshot(
-            connection.conversation, self._settings.restore_messages
+            connection.conversation,
+            self._settings.restore_messages,
+            self._settings.restore_max_bytes,
         )
         await self.resume(connection_id, snapshot.event_id)
         return snapshot
@@ -240,7 +243,20 @@ class AgentWebSocketSDK:
         return opened
 
     async def history(self, session_id: str, agent_type: AgentType, limit: int) -> Snapshot:
-        return await self._communication.snapshot(Conversation(session_id, agent_type), limit)
+        return await self._communication.snapshot(
+            Conversation(session_id, agent_type), limit, self._settings.restore_max_bytes
+        )
+
+    async def page(
+        self, session_id: str, agent_type: AgentType, before_seq: int, limit: int
+    ) -> list[dict[str, Any]]:
+        """Older messages, page by page: up to `limit` before message `before_seq`."""
+        return await self._communication.page(
+            Conversation(session_id, agent_type),
+            before_seq,
+            limit,
+            self._settings.restore_max_bytes,
+        )
 
     async def close_session(self, session_id: str) -> None:
         """End the session: its token stops working, its workflow finishes accepted turns and completes."""

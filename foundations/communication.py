@@ -73,6 +73,16 @@ return found
 """
 
 
+# The last ARGV[2] history entries before sequence number ARGV[1] (0: the newest ones).
+_BEFORE_SEQ = """
+local last = tonumber(redis.call('HGET', KEYS[1], '#seq') or '0')
+local before = tonumber(ARGV[1])
+if before <= 0 or before > last + 1 then before = last + 1 end
+local stop = -(last - before + 2)
+return redis.call('LRANGE', KEYS[2], stop - tonumber(ARGV[2]) + 1, stop)
+"""
+
+
 @dataclass(frozen=True)
 class Conversation:
     """One session talking to one agent type."""
@@ -170,6 +180,7 @@ class CommunicationFoundation:
         self._publish = client.register_script(_PUBLISH)
         self._record = client.register_script(_RECORD)
         self._by_seq = client.register_script(_BY_SEQ)
+        self._before_seq = client.register_script(_BEFORE_SEQ)
 
     # --- writing -------------------------------------------------------------------------
 
@@ -255,14 +266,27 @@ class CommunicationFoundation:
         raw = await self._redis.lrange(conversation.history_key, -limit, -1)
         return [json.loads(item) for item in raw]
 
-    async def snapshot(self, conversation: Conversation, limit: int) -> Snapshot:
-        """The last `limit` messages, how many there are, and where to replay events from."""
+    async def snapshot(
+        self, conversation: Conversation, limit: int, max_bytes: int | None = None
+    ) -> Snapshot:
+        """The last `limit` messages (as many of them as fit in `max_bytes`), how many there
+        are, and where to replay events from."""
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.lrange(conversation.history_key, -limit, -1)
             pipe.llen(conversation.history_key)
             raw, count = await pipe.execute()
-        messages = [json.loads(item) for item in raw]
+        messages = [json.loads(item) for item in _newest_within(raw, max_bytes)]
         return Snapshot(messages, int(count), _replay_point(messages))
+
+    async def page(
+        self, conversation: Conversation, before_seq: int, limit: int, max_bytes: int
+    ) -> list[dict[str, Any]]:
+        """Up to `limit` messages before message `before_seq` (0: the newest), as many as fit
+        in `max_bytes`, oldest first."""
+        raw = await self._before_seq(
+            keys=[conversation.recorded_key, conversation.history_key], args=[before_seq, limit]
+        )
+        return [json.loads(item) for item in _newest_within(raw, max_bytes)]
 
     async def events_after(self, conversation: Conversation, event_id: str) -> Replay:
         """Every event after `event_id`, and whether some were trimmed away before it."""
@@ -377,6 +401,21 @@ class LiveRelay:
             event = Event(event_id, body)
             for queue in self._listeners.get(channel, ()):
                 queue.put_nowait(event)
+
+
+def _newest_within(raw: list[bytes], max_bytes: int | None) -> list[bytes]:
+    """The newest of `raw` (oldest first) whose stored sizes add up to at most `max_bytes`;
+    always the newest one, so that a client sees where the conversation stands."""
+    if max_bytes is None:
+        return raw
+    kept = 0
+    total = 0
+    for item in reversed(raw):
+        total += len(item)
+        if total > max_bytes and kept:
+            break
+        kept += 1
+    return raw[len(raw) - kept :]
 
 
 def _trimmed_past(info: dict[str, Any], event_id: str) -> bool:

@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     # A closed session's histories, streams and uploads expire this long after it is closed
     # (after its last accepted turn), instead of after the full session TTL.
     closed_session_retention_seconds: int = 600
+    # conversation_restored (and each page of GET /api/chat/conversation/messages) holds the
+    # newest messages that fit in this many bytes; older ones are read page by page.
+    restore_max_bytes: int = 1024 * 1024
 
     # Agents
     reply_provider: Literal["builtin", "openai"] = "builtin"

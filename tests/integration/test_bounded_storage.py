@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 import httpx
 import pytest
@@ -87,3 +88,37 @@ async def test_every_key_expires_and_closing_lets_the_session_go_soon(
     after = await session_keys(redis_client, str(created["session_id"]))
     stored = {key: ttl for key, ttl in after.items() if not key.startswith(("session:", "rate:"))}
     assert stored and all(0 < ttl <= 600 for ttl in stored.values()), stored
+
+
+async def test_restored_history_is_capped_in_bytes_and_older_pages_are_served(
+    stack: RunningStack,
+) -> None:
+    settings = settings_for(stack).model_copy(update={"restore_max_bytes": 100_000})
+    async with run_worker(settings, BuiltInResponder()), serve_edge(settings) as ws_url:
+        async with connect(ws_url, PATHS["guide"]) as guide:
+            token, _ = await open_session(guide)
+            # 32 KB each as stored: ten of them and their replies are far past the cap.
+            for n in range(10):
+                await guide.turn(f"{n} " + "\N{GRINNING FACE}" * 7_990, f"c-{n}")
+        async with connect(ws_url, PATHS["guide"], session_token=token) as reloaded:
+            raw = await asyncio.wait_for(reloaded.socket.recv(), 15)
+        restored = json.loads(raw)
+        pages = []
+        before = restored["messages"][0]["seq"]
+        async with httpx.AsyncClient(base_url=ws_url.replace("ws://", "http://")) as http:
+            while before is not None:
+                page = (
+                    await http.get(
+                        "/api/chat/conversation/messages",
+                        params={"session_token": token, "before_seq": before, "limit": 5},
+                    )
+                ).json()
+                pages.append(page["messages"])
+                before = page["next_before_seq"]
+    assert restored["type"] == "conversation_restored" and restored["message_count"] == 20
+    assert len(raw.encode() if isinstance(raw, str) else raw) <= 101_000
+    assert 0 < len(restored["messages"]) < 20
+    assert restored["messages"][-1]["role"] == "assistant"  # the newest are the ones kept
+    # Paging back from the oldest restored message reaches the first, each message once.
+    older = [m["seq"] for page in reversed(pages) for m in page]
+    assert older + [m["seq"] for m in restored["messages"]] == list(range(1, 21))
