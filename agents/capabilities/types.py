@@ -14,6 +14,8 @@ from agents.catalog import AgentType
 
 # Uploads above this size are refused: parsing them in a reply would stall the conversation.
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+# The longest upload name.
+MAX_NAME_CHARS = 200
 
 
 class Capability(StrEnum):
@@ -75,10 +77,16 @@ class CapabilityRequest:
         text_seq = seq_of(self.text) if self.text else None
         title_seq = seq_of(self.title) if self.title else None
         statement_seqs = [seq_of(statement) for statement in self.statements]
-        if None in statement_seqs:
-            return self
-        return replace(
+        # Both can quote the message; no upload's name is longer (the edge refuses it).
+        bounded = replace(
             self,
+            reason=self.reason[: MAX_NAME_CHARS * 2],
+            upload_name=self.upload_name[:MAX_NAME_CHARS] if self.upload_name else None,
+        )
+        if None in statement_seqs:
+            return bounded
+        return replace(
+            bounded,
             text="" if text_seq is not None else self.text,
             text_seq=text_seq,
             title=None if title_seq is not None else self.title,

@@ -46,3 +46,11 @@ def test_an_sop_request_names_its_process_and_title() -> None:
     assert (request.text, request.text_seq, request.title, request.title_seq) == ("", 3, None, 4)
     restored = request.with_texts({3: steps, 4: "Build an SOP"})
     assert (restored.text, restored.title) == (steps, "Build an SOP")
+
+
+def test_a_request_quoting_a_huge_file_name_stays_small() -> None:
+    message = "parse " + "\u6587" * 7_990 + ".csv"
+    planned = plan_capability(AgentType.CONTENT_LIAISON, message)
+    assert planned is not None and planned.upload_name is not None
+    request = planned.by_reference([(1, message)])
+    assert len(json.dumps(request.__dict__, default=str)) < 8_000
