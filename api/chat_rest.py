@@ -113,11 +113,34 @@ async def conversation_history(
     }
 
 
+@router.get("/conversation/messages")
+async def conversation_messages(
+    edge: Edge,
+    session_token: str,
+    agent_type: AgentType = AgentType.GUIDE,
+    before_seq: int = Query(default=0, ge=0),
+    limit: int = Query(default=100, ge=1, le=200),
+) -> dict[str, Any]:
+    """A page of a conversation's messages, oldest first: those before `before_seq` (0: the
+    newest). Pass `next_before_seq` back for the page before; it is null on the first page."""
+    session = await _session(edge.sdk, session_token)
+    messages = await edge.sdk.page(session.session_id, agent_type, before_seq, limit)
+    first = messages[0]["seq"] if messages else 1
+    return {
+        "session_id": session.session_id,
+        "agent_type": agent_type.value,
+        "messages": messages,
+        "next_before_seq": first if first > 1 else None,
+    }
+
+
 @router.post("/session/close")
 async def close_session(body: SessionTokenRequest, edge: Edge) -> dict[str, str]:
     """End a session: its token stops working and its workflow completes."""
     session = await _session(edge.sdk, body.session_token)
     await edge.sdk.close_session(session.session_id)
+    # The token no longer works, so nothing uploads again; pending turns may still read them.
+    await edge.uploads.forget(session.session_id, edge.settings.closed_session_retention_seconds)
     return {"session_id": session.session_id, "status": SessionStatus.CLOSED.value}
 
 

@@ -12,6 +12,7 @@ import contextlib
 import secrets
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from temporalio.client import Client, WithStartWorkflowOperation
 from temporalio.common import WorkflowIDConflictPolicy
@@ -153,7 +154,9 @@ class AgentWebSocketSDK:
         """The conversation's history; events after it are delivered next."""
         connection = self._connection(connection_id)
         snapshot = await self._communication.snapshot(
-            connection.conversation, self._settings.restore_messages
+            connection.conversation,
+            self._settings.restore_messages,
+            self._settings.restore_max_bytes,
         )
         await self.resume(connection_id, snapshot.event_id)
         return snapshot
@@ -190,6 +193,7 @@ class AgentWebSocketSDK:
                 max_message_chars=settings.max_message_chars,
                 idle_timeout_seconds=settings.idle_timeout_seconds,
                 max_turns_per_run=settings.max_turns_per_run,
+                closed_retention_seconds=settings.closed_session_retention_seconds,
             ),
             id=session_workflow_id(session.session_id),
             task_queue=settings.task_queue,
@@ -297,7 +301,20 @@ class AgentWebSocketSDK:
         return opened
 
     async def history(self, session_id: str, agent_type: AgentType, limit: int) -> Snapshot:
-        return await self._communication.snapshot(Conversation(session_id, agent_type), limit)
+        return await self._communication.snapshot(
+            Conversation(session_id, agent_type), limit, self._settings.restore_max_bytes
+        )
+
+    async def page(
+        self, session_id: str, agent_type: AgentType, before_seq: int, limit: int
+    ) -> list[dict[str, Any]]:
+        """Older messages, page by page: up to `limit` before message `before_seq`."""
+        return await self._communication.page(
+            Conversation(session_id, agent_type),
+            before_seq,
+            limit,
+            self._settings.restore_max_bytes,
+        )
 
     async def close_session(self, session_id: str) -> None:
         """End the session: its token stops working, its workflow finishes accepted turns and completes."""
@@ -310,7 +327,11 @@ class AgentWebSocketSDK:
         except RPCError as error:
             if error.status is not RPCStatusCode.NOT_FOUND:
                 raise
-            # No run in progress: the session is closed in the store, which is enough.
+            # No run in progress: the session is closed in the store; no turn will write
+            # again, so its conversations can be let go now.
+            await self._communication.forget_session(
+                session_id, self._settings.closed_session_retention_seconds
+            )
 
     def _connection(self, connection_id: str) -> AgentConnection:
         try:

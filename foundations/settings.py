@@ -84,6 +84,14 @@ class Settings(BaseSettings):
     user_messages_per_minute: int = 120
     blocked_terms: list[str] = Field(default_factory=list)
 
+    # Storage bounds
+    # A closed session's histories, streams and uploads expire this long after it is closed
+    # (after its last accepted turn), instead of after the full session TTL.
+    closed_session_retention_seconds: int = 600
+    # conversation_restored (and each page of GET /api/chat/conversation/messages) holds the
+    # newest messages that fit in this many bytes; older ones are read page by page.
+    restore_max_bytes: int = 1024 * 1024
+
     # Agents
     reply_provider: Literal["builtin", "openai"] = "builtin"
     # Deltas that arrive within this window go out as one chat_chunk (the first at once).

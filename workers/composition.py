@@ -114,7 +114,11 @@ def activities(
         settings.context_window_messages,
     )
     orchestrating = gateway.grant(Orchestration.REALM, Orchestration.USES)
-    orchestration = Orchestration(orchestrating["orchestrators"], orchestrating["file_storage"])
+    orchestration = Orchestration(
+        orchestrating["orchestrators"],
+        orchestrating["file_storage"],
+        orchestrating["communication_foundation"],
+    )
     post_office = PostOffice(
         gateway.grant(PostOffice.REALM, PostOffice.USES)["communication_foundation"]
     )
@@ -130,6 +134,8 @@ def activities(
         conductor.route,
         orchestration.run_capability,
         post_office.record_user_message,
+        post_office.read_message,
+        post_office.forget_session,
         post_office.record_reply,
         post_office.announce_handoff,
         post_office.report_turn_failure,

@@ -59,7 +59,9 @@ interface FrameBase {
 
 export interface RecordedMessage {
   message_id: string;
-  role: "user" | "assistant";
+  // "error": the notice, recorded in the reply's place, that the reply could not be produced.
+  role: "user" | "assistant" | "error";
+  code?: string;
   content: string;
   timestamp: string;
   agent_type: AgentType;

@@ -253,6 +253,12 @@ def test_redis_and_postgresql_keep_their_data_on_named_volumes(
     assert mounts(services["postgresql"]).get(pgdata) in volumes
 
 
+def test_redis_memory_is_capped_and_never_evicts_live_data(services: dict[str, Service]) -> None:
+    redis_argv = as_argv(services["redis"]["command"])
+    assert argument_after(redis_argv, "--maxmemory")
+    assert argument_after(redis_argv, "--maxmemory-policy") == "noeviction"
+
+
 def test_every_image_is_pinned(services: dict[str, Service]) -> None:
     # FROM [--platform=...] image [AS name]
     froms = [
