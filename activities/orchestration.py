@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from temporalio import activity
 
-from agents.capabilities import Capability, CapabilityRequest
-from agents.orchestrators import OrchestratorRegistry
+from agents.capabilities import Capability, CapabilityRequest, Upload
+from agents.orchestrators import CapableOrchestrator, OrchestratorRegistry
 from agents.replies import CapabilityOutcome
 from foundations.gateway import Realm
+from foundations.processes import ProcessRunner, WorkCrashed, WorkTimedOut
 from foundations.uploads import UploadStore
 
 # Which uploads each capability can read, when the user did not name one.
@@ -25,15 +27,35 @@ class RunCapabilityInput:
     request: CapabilityRequest
 
 
+def _run_in_child(
+    orchestrator: CapableOrchestrator, request: CapabilityRequest, upload: Upload | None
+) -> CapabilityOutcome:
+    """The capability, run to completion in a child process with an event loop of its own."""
+    return asyncio.run(orchestrator.run(request, upload))
+
+
 class Orchestration:
-    """Loads what a capability needs and runs it on the pillar's orchestrator."""
+    """Loads what a capability needs and runs it on the pillar's orchestrator.
+
+    The run happens in a child process (foundations/processes.py): a parse is CPU work that
+    would otherwise stall this worker's event loop, and so every reply streaming through it,
+    and the child is killed at `timeout_seconds`, so a capability past its time really stops.
+    """
 
     REALM = Realm.BUSINESS_ENABLEMENT
     USES = ("orchestrators", "file_storage")
 
-    def __init__(self, orchestrators: OrchestratorRegistry, uploads: UploadStore) -> None:
+    def __init__(
+        self,
+        orchestrators: OrchestratorRegistry,
+        uploads: UploadStore,
+        runner: ProcessRunner,
+        timeout_seconds: float,
+    ) -> None:
         self._orchestrators = orchestrators
         self._uploads = uploads
+        self._runner = runner
+        self._timeout_seconds = timeout_seconds
 
     @activity.defn
     async def run_capability(self, input: RunCapabilityInput) -> CapabilityOutcome:
@@ -56,4 +78,29 @@ class Orchestration:
         activity.logger.info(
             "running %s for %s", request.capability.value, request.agent_type.value
         )
-        return await orchestrator.run(request, upload)
+        try:
+            return await self._runner.run(
+                _run_in_child, orchestrator, request, upload, seconds=self._timeout_seconds
+            )
+        except WorkTimedOut:
+            activity.logger.warning(
+                "%s stopped after %s s", request.capability.value, self._timeout_seconds
+            )
+            return CapabilityOutcome(
+                request.capability.value,
+                ok=False,
+                summary=(
+                    f"That took longer than {self._timeout_seconds:g} seconds, so I stopped it. "
+                    "Try a smaller file (fewer rows or columns) or a shorter description."
+                ),
+            )
+        except WorkCrashed:
+            activity.logger.exception("%s crashed", request.capability.value)
+            return CapabilityOutcome(
+                request.capability.value,
+                ok=False,
+                summary=(
+                    "That needed more than I could give it and stopped. Your data is untouched; "
+                    "try a smaller file or a shorter description."
+                ),
+            )

@@ -66,6 +66,12 @@ class Settings(BaseSettings):
     openai_api_key: str = ""
     openai_model: str = "gpt-4o-mini"
 
+    # Bounded CPU: orchestrator capabilities (parsers) run in child processes, this many at a
+    # time, each killed after this many seconds (kept under the workflow's one-minute
+    # activity timeout so the user hears why). See docs/security.md.
+    capability_processes: int = 2
+    capability_timeout_seconds: float = 30.0
+
     @property
     def idle_timeout(self) -> timedelta:
         return timedelta(seconds=self.idle_timeout_seconds)

@@ -22,6 +22,7 @@ from agents.orchestrators import OrchestratorRegistry, default_registry
 from agents.replies import ReplyProvider
 from foundations.communication import CommunicationFoundation
 from foundations.gateway import PlatformGateway
+from foundations.processes import ProcessRunner
 from foundations.sessions import SessionStore
 from foundations.settings import Settings
 from foundations.uploads import UploadStore
@@ -33,6 +34,9 @@ from workflows.chat_session import ChatSessionWorkflow
 WORKFLOW_RUNNER = SandboxedWorkflowRunner(
     restrictions=SandboxRestrictions.default.with_passthrough_modules("agents")
 )
+
+# Imported once by the server that forks capability processes, so each starts in milliseconds.
+CAPABILITY_PRELOAD = ("activities.orchestration",)
 
 # Heartbeats deliver cancellation: this keeps a user's Stop within about a second.
 HEARTBEAT_THROTTLE = timedelta(seconds=1)
@@ -113,7 +117,12 @@ def activities(
         settings.context_window_messages,
     )
     orchestrating = gateway.grant(Orchestration.REALM, Orchestration.USES)
-    orchestration = Orchestration(orchestrating["orchestrators"], orchestrating["file_storage"])
+    orchestration = Orchestration(
+        orchestrating["orchestrators"],
+        orchestrating["file_storage"],
+        ProcessRunner(settings.capability_processes, preload=CAPABILITY_PRELOAD),
+        settings.capability_timeout_seconds,
+    )
     post_office = PostOffice(
         gateway.grant(PostOffice.REALM, PostOffice.USES)["communication_foundation"]
     )
@@ -143,13 +152,14 @@ def chat_worker(
     *,
     task_queue: str | None = None,
     provider: ReplyProvider | None = None,
+    orchestrators: OrchestratorRegistry | None = None,
 ) -> Worker:
     return Worker(
         client,
         task_queue=task_queue or settings.task_queue,
         workflows=[ChatSessionWorkflow],
         workflow_runner=WORKFLOW_RUNNER,
-        activities=activities(redis_client, settings, provider),
+        activities=activities(redis_client, settings, provider, orchestrators),
         max_concurrent_activities=200,
         default_heartbeat_throttle_interval=HEARTBEAT_THROTTLE,
         max_heartbeat_throttle_interval=HEARTBEAT_THROTTLE,
