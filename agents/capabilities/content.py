@@ -52,6 +52,9 @@ MAX_COLUMNS = 1_000
 MAX_CELLS = 1_000_000
 # Distinct fields of a JSON array's records (or keys of an object) listed in a report.
 MAX_JSON_KEYS = 1_000
+# A file without a telling extension is named from this many characters at most, so
+# describing an upload costs little for any size.
+_SNIFF_CHARS = 64 * 1024
 # Ragged lines remembered by number; the rest are counted.
 _RAGGED_SHOWN = 5
 
@@ -269,14 +272,20 @@ def _kind(name: str, text: str) -> FileKind:
         return kind
     stripped = text.lstrip()
     if stripped.startswith(("{", "[")):
-        try:
-            json.loads(stripped)
-            return "json"
-        except ValueError:
-            pass
-        except RecursionError:
-            return "json"  # nested too deeply to load: the JSON report says so
-    lines = [line for line in stripped.splitlines()[:20] if line.strip()]
+        if len(stripped) > _SNIFF_CHARS:
+            # Too big to load just to name it: brackets at both ends will do; parsing it
+            # later reports any error in the middle plainly.
+            if stripped.rstrip().endswith(("}", "]")):
+                return "json"
+        else:
+            try:
+                json.loads(stripped)
+                return "json"
+            except ValueError:
+                pass
+            except RecursionError:
+                return "json"  # nested too deeply to load: the JSON report says so
+    lines = [line for line in _head_lines(stripped, 20) if line.strip()]
     if len(lines) >= 2:
         delimiter = detect_delimiter(text)
         if delimiter is not None:
@@ -284,6 +293,16 @@ def _kind(name: str, text: str) -> FileKind:
             if len(counts) == 1:
                 return "csv"
     return "text"
+
+
+def _head_lines(text: str, count: int) -> list[str]:
+    """The first `count` lines, without splitting the rest of a large file."""
+    end = 0
+    for _ in range(count):
+        end = text.find("\n", end) + 1
+        if end == 0:
+            return text.splitlines()[:count]
+    return text[:end].splitlines()[:count]
 
 
 def describe_upload(name: str, data: bytes, content_type: str | None = None) -> UploadMetadata:
@@ -304,7 +323,7 @@ def detect_delimiter(text: str) -> str | None:
 
     More robust than csv.Sniffer, which is misled by "$1,200.50" in a semicolon file.
     """
-    lines = [line for line in text.splitlines()[:50] if line.strip()]
+    lines = [line for line in _head_lines(text, 50) if line.strip()]
     best: tuple[float, int] | None = None
     chosen = None
     for delimiter in (",", ";", "\t", "|"):
