@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
 from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar
@@ -19,6 +20,10 @@ from typing import Any, TypeVar
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+# Children yield the CPU to the processes that serve replies (this worker, the API, Temporal,
+# Redis): a heavy parse takes longer on a busy machine, and nobody else's reply does.
+CHILD_NICENESS = 10
 
 
 class WorkTimedOut(Exception):
@@ -29,8 +34,11 @@ class WorkCrashed(Exception):
     """The work's process died without an answer (killed by the system, out of memory)."""
 
 
-def _serve(answer: Connection, work: Callable[..., Any], args: tuple[Any, ...]) -> None:
+def _serve(
+    answer: Connection, work: Callable[..., Any], args: tuple[Any, ...], niceness: int
+) -> None:
     """The child's whole life: run the work, send back its result or its exception."""
+    os.nice(niceness)
     try:
         result: tuple[bool, Any] = (True, work(*args))
     except Exception as error:  # the parent re-raises it
@@ -45,12 +53,15 @@ def _serve(answer: Connection, work: Callable[..., Any], args: tuple[Any, ...]) 
 class ProcessRunner:
     """Runs picklable functions in child processes, at most `processes` at a time.
 
-    Children come from the "forkserver" start method: a clean server process that imported
+    Children run at a lower priority (`niceness`) and come from the "forkserver" start method: a clean server process that imported
     `preload` once forks each child, so a child starts in milliseconds without inheriting the
     parent's threads (the Temporal worker's among them) or its sockets.
     """
 
-    def __init__(self, processes: int, preload: Sequence[str] = ()) -> None:
+    def __init__(
+        self, processes: int, preload: Sequence[str] = (), niceness: int = CHILD_NICENESS
+    ) -> None:
+        self._niceness = niceness
         self._context = multiprocessing.get_context("forkserver")
         if preload:
             self._context.set_forkserver_preload(list(preload))
@@ -62,7 +73,9 @@ class ProcessRunner:
         WorkCrashed. Cancelling the caller kills the child too."""
         async with self._slots:
             answer, sender = self._context.Pipe(duplex=False)
-            child = self._context.Process(target=_serve, args=(sender, work, args), daemon=True)
+            child = self._context.Process(
+                target=_serve, args=(sender, work, args, self._niceness), daemon=True
+            )
             try:
                 child.start()
                 sender.close()  # the child holds the only writer: its death reads as EOF
