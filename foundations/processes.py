@@ -85,10 +85,11 @@ class ProcessRunner:
             finally:
                 sender.close()
                 answer.close()
-                if child.is_alive():
-                    child.kill()
-                # Reaping a finished or killed child is immediate; off the loop all the same.
-                await asyncio.to_thread(child.join)
+                if child.pid is not None:  # started: stop it if need be, and reap it
+                    if child.is_alive():
+                        child.kill()
+                    # Reaping a finished or killed child is immediate; off the loop all the same.
+                    await asyncio.to_thread(child.join)
         if not ok:
             raise value
         return value  # type: ignore[no-any-return]
