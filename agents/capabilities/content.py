@@ -285,9 +285,12 @@ def _kind(name: str, text: str) -> FileKind:
                 pass
             except RecursionError:
                 return "json"  # nested too deeply to load: the JSON report says so
-    lines = [line for line in _head_lines(stripped, 20) if line.strip()]
+    head = stripped[:_SNIFF_CHARS]
+    if len(stripped) > _SNIFF_CHARS:
+        head = head[: head.rfind("\n") + 1]  # whole lines only
+    lines = [line for line in _head_lines(head, 20) if line.strip()]
     if len(lines) >= 2:
-        delimiter = detect_delimiter(text)
+        delimiter = detect_delimiter(head)
         if delimiter is not None:
             counts = {len(row) for row in csv.reader(lines, delimiter=delimiter)}
             if len(counts) == 1:

@@ -146,3 +146,10 @@ def test_typo_correction_by_lookup_matches_a_scan_of_the_vocabulary() -> None:
 def _run(capability: Capability, upload: Upload | None = None) -> CapabilityOutcome:
     request = CapabilityRequest(capability, AgentType.CONTENT_LIAISON, "test")
     return run_capability(request, upload)
+
+
+def test_an_upload_is_named_from_its_head() -> None:
+    table = b"region;units\n" + b"north;10\n" * 2_000_000
+    assert describe_upload("export", table).kind == "csv"
+    records = b"[" + b'{"a": 1}, ' * 1_000_000 + b'{"a": 1}]'
+    assert describe_upload("export", records).kind == "json"
