@@ -76,13 +76,18 @@ class ProcessRunner:
             child = self._context.Process(
                 target=_serve, args=(sender, work, args, self._niceness), daemon=True
             )
+            # Starting writes the pickled arguments (a 10 MB upload) into the child's pipe,
+            # blocking until the child has read them: done in a thread, the loop runs on.
+            starting = asyncio.ensure_future(asyncio.to_thread(child.start))
             try:
-                child.start()
+                await asyncio.shield(starting)
                 sender.close()  # the child holds the only writer: its death reads as EOF
                 ok, value = await asyncio.wait_for(_receive(answer), seconds)
             except TimeoutError:
                 raise WorkTimedOut(f"stopped after {seconds:g} s") from None
             finally:
+                # Even when cancelled: a child still starting must be started to be killed.
+                await asyncio.wait([starting])
                 sender.close()
                 answer.close()
                 if child.pid is not None:  # started: stop it if need be, and reap it
