@@ -17,6 +17,7 @@ import json
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -128,6 +129,18 @@ async def _victim_block(victim: ChatSocket, seconds: float) -> list[float]:
     return firsts
 
 
+@contextlib.contextmanager
+def _cores(stack: BenchStack, into: dict[str, float]) -> Iterator[None]:
+    """Adds the CPU seconds each stack process (and the rest of the machine) used meanwhile."""
+    before, (busy_before, ours_before) = stack.cpu_seconds(SETTLING), stack.load_seconds()
+    yield
+    after, (busy_after, ours_after) = stack.cpu_seconds(SETTLING), stack.load_seconds()
+    for name, value in after.items():
+        into[name] = into.get(name, 0.0) + value - before[name]
+    other = (busy_after - busy_before) - (ours_after - ours_before)
+    into["other"] = into.get("other", 0.0) + other
+
+
 async def _attack(api_url: str, counts: Counter[str], started: asyncio.Event) -> None:
     """Run the attacker process until cancelled, counting what it reports."""
     attacker = await asyncio.create_subprocess_exec(
@@ -151,10 +164,12 @@ async def isolation(stack: BenchStack, seconds: float, progress: Progress) -> di
     quiet: list[float] = []
     attacked: list[float] = []
     counts: Counter[str] = Counter()
+    cores: dict[str, dict[str, float]] = {"quiet": {}, "attacked": {}}
     try:
         await _victim_block(victim, 1.0)  # warm-up
         for block in range(1, BLOCKS + 1):
-            quiet += await _victim_block(victim, seconds)
+            with _cores(stack, cores["quiet"]):
+                quiet += await _victim_block(victim, seconds)
             started = asyncio.Event()
             attack = asyncio.create_task(_attack(stack.api_url, counts, started))
             # Measure from the attacker's first upload: building its files is not the attack.
@@ -163,7 +178,8 @@ async def isolation(stack: BenchStack, seconds: float, progress: Progress) -> di
             )
             if attack.done():
                 attack.result()  # the attacker could not start: say why
-            attacked += await _victim_block(victim, seconds)
+            with _cores(stack, cores["attacked"]):
+                attacked += await _victim_block(victim, seconds)
             attack.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await attack
@@ -181,6 +197,13 @@ async def isolation(stack: BenchStack, seconds: float, progress: Progress) -> di
         "p99_ratio": ratio(attacked_ms.get("p99_ms"), quiet_ms.get("p99_ms")),
         "target_ratio": TARGET_RATIO,
         "attacker": dict(counts),
+        # Cores each stack process (with its live children) used on average during the
+        # blocks; "other" is the rest of the machine: the attacker client, capability
+        # processes that ended between samples, and whatever else the host runs.
+        "cores": {
+            condition: {name: round(value / (BLOCKS * seconds), 2) for name, value in used.items()}
+            for condition, used in cores.items()
+        },
     }
     progress.say(
         f"  first chunk quiet p50 {quiet_ms.get('p50_ms')} / p99 {quiet_ms.get('p99_ms')} ms; "

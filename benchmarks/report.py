@@ -275,8 +275,8 @@ def markdown(document: dict[str, Any]) -> str:
             "",
             "**5. Isolation: another session's time to first chunk** (ms)",
             "",
-            "| while | n | p50 | p90 | p99 |",
-            "|---|---|---|---|---|",
+            "| while | n | p50 | p90 | p99 | cores used |",
+            "|---|---|---|---|---|---|",
         ]
         attacker = isolated.get("attacker") or {}
         for key, label in (
@@ -288,9 +288,11 @@ def markdown(document: dict[str, Any]) -> str:
             ),
         ):
             row = isolated[key]
+            used = (isolated.get("cores") or {}).get(key) or {}
             lines.append(
                 f"| {label} | {_fmt(row.get('count'))} | {_fmt(row.get('p50_ms'))} "
-                f"| {_fmt(row.get('p90_ms'))} | {_fmt(row.get('p99_ms'))} |"
+                f"| {_fmt(row.get('p90_ms'))} | {_fmt(row.get('p99_ms'))} "
+                f"| {', '.join(f'{name} {_fmt(value)}' for name, value in used.items()) or '-'} |"
             )
     relay_rows = [row for rows in (s.get("relay") or {}).values() for row in rows]
     errors = [
