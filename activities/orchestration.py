@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from temporalio import activity
 
 from agents.capabilities import Capability, CapabilityRequest, Upload
+from agents.capabilities.planning import OUT_OF_MEMORY
 from agents.orchestrators import CapableOrchestrator, OrchestratorRegistry
 from agents.replies import CapabilityOutcome
 from foundations.gateway import Realm
@@ -94,13 +95,6 @@ class Orchestration:
                     "Try a smaller file (fewer rows or columns) or a shorter description."
                 ),
             )
-        except WorkCrashed:
-            activity.logger.exception("%s crashed", request.capability.value)
-            return CapabilityOutcome(
-                request.capability.value,
-                ok=False,
-                summary=(
-                    "That needed more than I could give it and stopped. Your data is untouched; "
-                    "try a smaller file or a shorter description."
-                ),
-            )
+        except (WorkCrashed, MemoryError):
+            activity.logger.exception("%s ran out of resources", request.capability.value)
+            return CapabilityOutcome(request.capability.value, ok=False, summary=OUT_OF_MEMORY)

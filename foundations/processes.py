@@ -13,6 +13,7 @@ import asyncio
 import logging
 import multiprocessing
 import os
+import resource
 from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar
@@ -35,10 +36,17 @@ class WorkCrashed(Exception):
 
 
 def _serve(
-    answer: Connection, work: Callable[..., Any], args: tuple[Any, ...], niceness: int
+    answer: Connection,
+    work: Callable[..., Any],
+    args: tuple[Any, ...],
+    niceness: int,
+    memory_bytes: int | None,
 ) -> None:
     """The child's whole life: run the work, send back its result or its exception."""
     os.nice(niceness)
+    if memory_bytes is not None:
+        # Past it, allocations fail with MemoryError in the child, not with the host's OOM killer.
+        resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     try:
         result: tuple[bool, Any] = (True, work(*args))
     except Exception as error:  # the parent re-raises it
@@ -53,15 +61,21 @@ def _serve(
 class ProcessRunner:
     """Runs picklable functions in child processes, at most `processes` at a time.
 
-    Children run at a lower priority (`niceness`) and come from the "forkserver" start method: a clean server process that imported
+    Children run at a lower priority (`niceness`), with at most `memory_bytes` of address
+    space, and come from the "forkserver" start method: a clean server process that imported
     `preload` once forks each child, so a child starts in milliseconds without inheriting the
     parent's threads (the Temporal worker's among them) or its sockets.
     """
 
     def __init__(
-        self, processes: int, preload: Sequence[str] = (), niceness: int = CHILD_NICENESS
+        self,
+        processes: int,
+        preload: Sequence[str] = (),
+        niceness: int = CHILD_NICENESS,
+        memory_bytes: int | None = None,
     ) -> None:
         self._niceness = niceness
+        self._memory_bytes = memory_bytes
         self._context = multiprocessing.get_context("forkserver")
         if preload:
             self._context.set_forkserver_preload(list(preload))
@@ -74,7 +88,9 @@ class ProcessRunner:
         async with self._slots:
             answer, sender = self._context.Pipe(duplex=False)
             child = self._context.Process(
-                target=_serve, args=(sender, work, args, self._niceness), daemon=True
+                target=_serve,
+                args=(sender, work, args, self._niceness, self._memory_bytes),
+                daemon=True,
             )
             # Starting writes the pickled arguments (a 10 MB upload) into the child's pipe,
             # blocking until the child has read them: done in a thread, the loop runs on.

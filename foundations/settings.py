@@ -71,6 +71,8 @@ class Settings(BaseSettings):
     # activity timeout so the user hears why). See docs/security.md.
     capability_processes: int = 2
     capability_timeout_seconds: float = 30.0
+    # Address space of each capability process; the worst 10 MB inputs peak near 300 MB.
+    capability_memory_mb: int = 1024
 
     @property
     def idle_timeout(self) -> timedelta:

@@ -120,7 +120,11 @@ def activities(
     orchestration = Orchestration(
         orchestrating["orchestrators"],
         orchestrating["file_storage"],
-        ProcessRunner(settings.capability_processes, preload=CAPABILITY_PRELOAD),
+        ProcessRunner(
+            settings.capability_processes,
+            preload=CAPABILITY_PRELOAD,
+            memory_bytes=settings.capability_memory_mb * 1024 * 1024,
+        ),
         settings.capability_timeout_seconds,
     )
     post_office = PostOffice(

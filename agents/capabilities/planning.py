@@ -186,6 +186,11 @@ def plan_capability(
     return None
 
 
+OUT_OF_MEMORY = (
+    "That needed more memory than one request may use, so I stopped. Your data is untouched; "
+    "try a smaller file (fewer rows or columns) or a shorter description."
+)
+
 _NO_UPLOAD = {
     Capability.PARSE_FILE: (
         "There is no file in this session yet. Upload one (text, CSV or JSON, up to 10 MB) "
@@ -224,6 +229,9 @@ def run_capability(request: CapabilityRequest, upload: Upload | None = None) -> 
             summary = outline_roadmap(request.statements).render()
     except CapabilityInputError as error:
         return CapabilityOutcome(capability.value, False, str(error))
+    except MemoryError:
+        # The process running it has a memory cap (see foundations/processes.py).
+        return CapabilityOutcome(capability.value, False, OUT_OF_MEMORY)
     except Exception:
         # A capability bug must not end the turn: the user gets an apology and the log the trace.
         logger.exception("capability %s failed", capability.value)

@@ -96,3 +96,14 @@ async def test_errors_come_back_as_raised_and_a_dead_child_as_crashed() -> None:
         await runner.run(refuse, "bad input", seconds=60)
     with pytest.raises(WorkCrashed):
         await runner.run(die, seconds=60)
+
+
+def allocate(megabytes: int) -> int:
+    return len(bytearray(megabytes * 1024 * 1024))
+
+
+async def test_a_child_past_its_memory_cap_fails_with_memory_error() -> None:
+    runner = ProcessRunner(1, memory_bytes=512 * 1024 * 1024)
+    assert await runner.run(allocate, 16, seconds=60) == 16 * 1024 * 1024
+    with pytest.raises(MemoryError):
+        await runner.run(allocate, 2048, seconds=60)
