@@ -200,6 +200,8 @@ class FileReport:
                     parts[0] += (
                         f", {details.record_count} of them records with the fields "
                         f"{_listing(details.keys, total=details.key_count)}."
+                        if details.keys
+                        else f", {details.record_count} of them empty records."
                     )
                     if details.shared_keys and details.shared_keys != details.keys:
                         parts.append(f"Every record has {_listing(details.shared_keys)}.")
