@@ -110,6 +110,14 @@ class Settings(BaseSettings):
             ipaddress.ip_network(entry.strip(), strict=False)  # ValueError names the bad entry
         return value
 
+    # Bounded CPU: orchestrator capabilities (parsers) run in child processes, this many at a
+    # time, each killed after this many seconds (kept under the workflow's one-minute
+    # activity timeout so the user hears why). See docs/security.md.
+    capability_processes: int = 2
+    capability_timeout_seconds: float = 30.0
+    # Address space of each capability process; the worst 10 MB inputs peak near 300 MB.
+    capability_memory_mb: int = 1024
+
     @property
     def idle_timeout(self) -> timedelta:
         return timedelta(seconds=self.idle_timeout_seconds)
