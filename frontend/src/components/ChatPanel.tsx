@@ -4,6 +4,8 @@ import type { HandoffNotice, ThreadMessage } from "../conversation";
 import { AGENT_NAMES, type Pillar, PILLAR_NAMES } from "../protocol";
 import type { Chat } from "../useChat";
 import { Composer } from "./Composer";
+import { CopyButton } from "./CopyButton";
+import { Markdown } from "./Markdown";
 
 interface ChatPanelProps {
   chat: Chat;
@@ -107,8 +109,21 @@ function Message({ message, onRetry }: { message: ThreadMessage; onRetry(): void
       data-state={message.state}
       aria-busy={message.state === "streaming"}
     >
-      <p className="author">{author}</p>
-      <div className="content">{message.content}</div>
+      <div className="message-head">
+        <p className="author">{author}</p>
+        {message.role === "assistant" && message.state !== "streaming" && (
+          <CopyButton label={`Copy ${author}'s reply`} text={() => message.content} />
+        )}
+      </div>
+      {/* What people type stays as typed; replies are markdown. The source rides along so
+          that the page's text can be compared with the server's record. */}
+      {message.role === "user" ? (
+        <div className="content">{message.content}</div>
+      ) : (
+        <div className="content markdown" data-source={message.content}>
+          <Markdown text={message.content} />
+        </div>
+      )}
       {message.state === "sending" && <p className="meta">Sending…</p>}
       {message.state === "cancelled" && <p className="meta">Stopped.</p>}
       {message.error !== undefined && (
