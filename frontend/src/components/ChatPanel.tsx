@@ -3,6 +3,7 @@ import { useEffect, useRef } from "react";
 import type { HandoffNotice, ThreadMessage } from "../conversation";
 import { AGENT_NAMES, type Pillar, PILLAR_NAMES } from "../protocol";
 import type { Chat } from "../useChat";
+import type { Uploads } from "../useUploads";
 import { Composer } from "./Composer";
 import { CopyButton } from "./CopyButton";
 import { Markdown } from "./Markdown";
@@ -16,6 +17,8 @@ interface ChatPanelProps {
   // Render the Stop button while a reply is in progress.
   enableCancel: boolean;
   onSwitchPillar?: (pillar: Pillar) => void;
+  // The session's files, where this conversation can work on them.
+  uploads?: Uploads;
 }
 
 /** One conversation: its thread, its errors and its message box. */
@@ -26,6 +29,7 @@ export function ChatPanel({
   emptyText,
   enableCancel,
   onSwitchPillar,
+  uploads,
 }: ChatPanelProps) {
   const { conversation } = chat;
   const thread = useRef<HTMLOListElement>(null);
@@ -84,7 +88,12 @@ export function ChatPanel({
           </button>
         </div>
       )}
-      <Composer label={inputLabel} onSend={chat.send} onStop={canStop ? chat.stop : undefined} />
+      <Composer
+        label={inputLabel}
+        onSend={chat.send}
+        onStop={canStop ? chat.stop : undefined}
+        uploads={uploads}
+      />
     </div>
   );
 }
