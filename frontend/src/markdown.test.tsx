@@ -52,7 +52,7 @@ describe("rendered replies", () => {
 
   it("renders an SOP's checklist as read-only checkboxes and its procedure as a list", () => {
     const html = render(SOP);
-    expect(html.match(/<input type="checkbox" disabled=""\/>/g)).toHaveLength(2);
+    expect(html.match(/<input type="checkbox" disabled="" aria-label="To do"\/>/g)).toHaveLength(2);
     expect(html).toContain("<ol>");
     expect(html).toContain("<li>Reconcile accounts</li>");
     // The line after the checklist is a paragraph of its own, not part of the last item.
@@ -75,7 +75,7 @@ describe("rendered replies", () => {
     expect(html).toMatch(/<td[^>]*>1,200<\/td>/);
     expect(html).toContain('aria-label="Copy code"');
     expect(html).toContain('<code class="language-python">print(&#x27;hi&#x27;)\n</code>');
-    expect(html).toContain('<input type="checkbox" disabled="" checked=""/>');
+    expect(html).toContain('<input type="checkbox" disabled="" aria-label="Done" checked=""/>');
   });
 
   it("keeps the agents' single line breaks", () => {

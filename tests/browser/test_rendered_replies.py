@@ -36,6 +36,15 @@ def test_an_sop_checklist_renders_as_checkboxes(
     expect(reply).not_to_contain_text("[ ]")
     screenshots.take(page, "sop-rendered")
 
+    # The copy button copies the reply as written, so it pastes as the same checklist.
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    copy = log.get_by_role("button", name="Copy Operations liaison's reply")
+    copy.click()
+    expect(copy).to_have_text("Copied")
+    source = reply.get_attribute("data-source")
+    assert source is not None and "[ ] Ship the laptop" in source
+    assert page.evaluate("navigator.clipboard.readText()") == source
+
 
 def test_a_roadmap_renders_its_bullets_as_a_list(
     page: Page, stack: RunningStack, screenshots: Screenshots

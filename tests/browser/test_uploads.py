@@ -108,3 +108,25 @@ def test_a_file_dropped_on_the_message_box_is_uploaded(
     composer.dispatch_event("drop", {"dataTransfer": dropped})
     expect(page.get_by_role("list", name="Files of this session")).to_contain_text("dropped.csv")
     screenshots.take(page, "dropped-file-listed")
+
+
+def test_a_file_pasted_into_the_message_box_is_uploaded(
+    page: Page, stack: RunningStack, screenshots: Screenshots
+) -> None:
+    page.goto("/#insights")
+    expect_connected(page)
+    box = page.get_by_role("textbox", name="Message the Insights liaison")
+    box.evaluate(
+        """(box, text) => {
+            const clipboard = new DataTransfer();
+            clipboard.items.add(new File([text], "pasted.csv", { type: "text/csv" }));
+            box.dispatchEvent(
+                new ClipboardEvent("paste", { clipboardData: clipboard, bubbles: true }),
+            );
+        }""",
+        SALES.decode(),
+    )
+    expect(page.get_by_role("list", name="Files of this session")).to_contain_text("pasted.csv")
+    # The file went to the session, not into the message as text.
+    expect(box).to_have_value("")
+    screenshots.take(page, "pasted-file-listed")

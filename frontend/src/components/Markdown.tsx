@@ -29,6 +29,13 @@ const PLUGINS = [remarkGfm, remarkBreaks, remarkHtmlAsText];
 const COMPONENTS: Components = {
   pre: CodeBlock,
   a: ({ node: _node, ...props }) => <a {...props} target="_blank" rel="noopener noreferrer" />,
+  // A task list's box: read-only, and named for screen readers (its item's text follows it).
+  input: ({ node: _node, ...props }) =>
+    props.type === "checkbox" ? (
+      <input {...props} disabled aria-label={props.checked ? "Done" : "To do"} />
+    ) : (
+      <input {...props} />
+    ),
   table: ({ node: _node, ...props }) => (
     // Wide tables scroll inside the message instead of widening the thread.
     <div className="table-scroll">
