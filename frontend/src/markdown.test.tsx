@@ -89,6 +89,13 @@ describe("chatMarkdown", () => {
     expect(chatMarkdown(text)).toBe(text);
   });
 
+  it("holds back a half-arrived closing fence while the reply streams, not after", () => {
+    const partial = "```js\nconst a = 1;\n`";
+    expect(chatMarkdown(partial, true)).toBe("```js\nconst a = 1;");
+    expect(chatMarkdown(partial)).toBe(partial);
+    expect(chatMarkdown("text\n`", true)).toBe("text\n`");
+  });
+
   it("keeps indented continuation lines inside their item", () => {
     expect(chatMarkdown("- item\n  more of it")).toBe("- item\n  more of it");
   });

@@ -7,14 +7,24 @@ const FENCE = /^\s{0,3}(`{3,}|~{3,})/;
 const BARE_TASK = /^(\s*)\[([ xX])\]\s+/;
 const LIST_ITEM = /^\s*(?:[-*+]|\d{1,9}[.)])\s+/;
 
-/** The reply's text, with bare checklist lines and list endings made explicit for markdown. */
-export function chatMarkdown(text: string): string {
+// While a reply streams, its last line may be a closing fence that has not fully arrived.
+const PARTIAL_FENCE = /^\s{0,3}(`{1,2}|~{1,2})$/;
+
+/**
+ * The reply's text, with bare checklist lines and list endings made explicit for markdown.
+ * While it `streaming`, a half-arrived closing fence is held back, so that the code block
+ * does not grow a line that vanishes a moment later.
+ */
+export function chatMarkdown(text: string, streaming = false): string {
   const out: string[] = [];
   let fence: string | null = null;
   let inList = false;
-  for (const line of text.split("\n")) {
+  const lines = text.split("\n");
+  for (const [index, line] of lines.entries()) {
     const opener = FENCE.exec(line)?.[1];
     if (fence !== null) {
+      const last = index === lines.length - 1;
+      if (streaming && last && PARTIAL_FENCE.exec(line)?.[1][0] === fence[0]) continue;
       if (opener !== undefined && opener[0] === fence[0] && opener.length >= fence.length) {
         fence = null;
       }

@@ -130,7 +130,7 @@ function Message({ message, onRetry }: { message: ThreadMessage; onRetry(): void
         <div className="content">{message.content}</div>
       ) : (
         <div className="content markdown" data-source={message.content}>
-          <Markdown text={message.content} />
+          <Markdown text={message.content} streaming={message.state === "streaming"} />
         </div>
       )}
       {message.state === "sending" && <p className="meta">Sending…</p>}

@@ -49,10 +49,16 @@ const COMPONENTS: Components = {
  * reply streams, the others in the thread are not parsed again, and the growing one is
  * reconciled in place, so what is already on screen stays put.
  */
-export const Markdown = memo(function Markdown({ text }: { text: string }) {
+export const Markdown = memo(function Markdown({
+  text,
+  streaming = false,
+}: {
+  text: string;
+  streaming?: boolean;
+}) {
   return (
     <ReactMarkdown remarkPlugins={PLUGINS} components={COMPONENTS} skipHtml={false}>
-      {chatMarkdown(text)}
+      {chatMarkdown(text, streaming)}
     </ReactMarkdown>
   );
 });
