@@ -33,6 +33,9 @@ def test_an_uploaded_csv_is_listed_referred_to_and_summarised(
     page.get_by_label("Choose files to upload").set_input_files(_file("big.csv", big))
     bar = page.get_by_role("progressbar", name="Uploading big.csv")
     expect(bar).to_be_visible()
+    # Part of the file sent, not all of it.
+    expect(bar).not_to_have_attribute("value", "0")
+    assert int(bar.get_attribute("value") or 0) < len(big)
     screenshots.take(page, "upload-in-progress")
     network.send("Network.emulateNetworkConditions", {**THROTTLED, "uploadThroughput": -1})
     files = page.get_by_role("list", name="Files of this session")
