@@ -28,6 +28,12 @@ from foundations.communication import (
     window_before,
 )
 from foundations.gateway import Realm
+from foundations.payloads import payload_bytes, truncate_to_payload_bytes
+
+# A reply travels back to the workflow whole: it is cut, with a note, at this many bytes of
+# payload (see PAYLOAD_BUDGET_BYTES in workflows/chat_session.py).
+REPLY_MAX_BYTES = 96 * 1024
+_TRUNCATED = "\n\n[Truncated: this reply reached its length limit. Ask for the rest.]"
 
 # A model may think for many seconds before its first token; the reply heartbeats on this
 # cadence anyway, so the workflow's short heartbeat timeout (REPLY_HEARTBEAT_TIMEOUT) only
@@ -107,8 +113,11 @@ class AgentReplies:
         parts: list[str] = []
         deltas = batch_deltas(self._provider.stream_reply(context), self._frame_window_seconds)
         try:
+            size = 0
             async with _heartbeating(HEARTBEAT_INTERVAL):
-                async for delta in deltas:
+                async for batch in deltas:
+                    delta = truncate_to_payload_bytes(batch, REPLY_MAX_BYTES - size, _TRUNCATED)
+                    size += payload_bytes(delta) - 2
                     first = not parts
                     # A Stop arriving mid-publish waits for the publish: what the sockets got
                     # is exactly what is recorded.
@@ -122,21 +131,30 @@ class AgentReplies:
                         metrics.first_chunk_published(
                             input.agent_type.value, input.in_reply_to_event_id
                         )
+                    if delta is not batch:
+                        await deltas.aclose()  # stops the model's stream too
+                        break
                     # Heartbeats carry cancellation: the user's Stop arrives through them.
                     activity.heartbeat()
         except asyncio.CancelledError:
             if activity.is_worker_shutdown():
                 raise  # not the user's doing: the reply restarts on another worker
             return GeneratedReply(input.message_id, "".join(parts), cancelled=True)
+        # The provider's words can quote the model server's error body, and that can quote
+        # part of an API key: they go to the worker's log, the failure carries none of them.
         except ReplyRejected as error:
-            raise ApplicationError(str(error), type="ReplyRejected", non_retryable=True) from error
+            activity.logger.warning("the reply provider refused the request: %s", error)
+            raise ApplicationError(
+                "the reply provider refused the request", type="ReplyRejected", non_retryable=True
+            ) from None
         except ReplyUnavailable as error:
+            activity.logger.warning("the reply provider failed: %s", error)
             delay = error.retry_after_seconds
             raise ApplicationError(
-                str(error),
+                "the reply provider is unavailable",
                 type="ReplyUnavailable",
                 next_retry_delay=timedelta(seconds=delay) if delay else None,
-            ) from error
+            ) from None
         return GeneratedReply(input.message_id, "".join(parts))
 
 

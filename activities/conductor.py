@@ -67,8 +67,12 @@ class Conductor:
         )
         decision = self._decide(input.conversation, input.message, window)
         orchestrator = self._orchestrators.capabilities(decision.agent_type)
-        if orchestrator is not None:
-            decision.capability = orchestrator.plan(input.message, window)
+        planned = orchestrator.plan(input.message, window) if orchestrator is not None else None
+        if planned is not None:
+            # The request names the user's messages it needs instead of carrying them: every
+            # earlier turn inline would push the workflow's payloads past its budget.
+            sources = [(m.seq, m.content) for m in window if m.role == "user"]
+            decision.capability = planned.by_reference([*sources, (input.seq, input.message)])
         return decision
 
     def _decide(

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 from dataclasses import dataclass
 
 from temporalio import activity
 
-from agents.capabilities import Capability, CapabilityRequest
-from agents.orchestrators import OrchestratorRegistry
+from agents.capabilities import Capability, CapabilityRequest, Upload
+from agents.capabilities.planning import OUT_OF_MEMORY
+from agents.catalog import AgentType
+from agents.orchestrators import CapableOrchestrator, OrchestratorRegistry
 from agents.replies import CapabilityOutcome
+from foundations.communication import CommunicationFoundation, Conversation
 from foundations.gateway import Realm
+from foundations.payloads import truncate_to_payload_bytes
+from foundations.processes import ProcessRunner, WorkCrashed, WorkTimedOut
 from foundations.uploads import UploadStore
 
 # Which uploads each capability can read, when the user did not name one.
@@ -19,26 +26,64 @@ _READABLE_KINDS = {
 }
 
 
+# A capability's summary travels to the reply activity inside its input: at most this many
+# bytes of payload (see PAYLOAD_BUDGET_BYTES in workflows/chat_session.py).
+CAPABILITY_SUMMARY_MAX_BYTES = 48 * 1024
+_TRUNCATED = (
+    "\n\n[Truncated: the full result is longer than I can pass on in one reply. "
+    "Ask about fewer columns or a smaller part of the file.]"
+)
+
+
 @dataclass
 class RunCapabilityInput:
     session_id: str
     request: CapabilityRequest
+    # The conversation whose messages the request names (see CapabilityRequest.by_reference);
+    # None: the liaison's own.
+    conversation: AgentType | None = None
+
+
+def _run_in_child(
+    orchestrator: CapableOrchestrator, request: CapabilityRequest, upload: Upload | None
+) -> CapabilityOutcome:
+    """The capability, run to completion in a child process with an event loop of its own."""
+    return asyncio.run(orchestrator.run(request, upload))
 
 
 class Orchestration:
-    """Loads what a capability needs and runs it on the pillar's orchestrator."""
+    """Loads what a capability needs and runs it on the pillar's orchestrator.
+
+    The run happens in a child process (foundations/processes.py): a parse is CPU work that
+    would otherwise stall this worker's event loop, and so every reply streaming through it,
+    and the child is killed at `timeout_seconds`, so a capability past its time really stops.
+    """
 
     REALM = Realm.BUSINESS_ENABLEMENT
-    USES = ("orchestrators", "file_storage")
+    USES = ("orchestrators", "file_storage", "communication_foundation")
 
-    def __init__(self, orchestrators: OrchestratorRegistry, uploads: UploadStore) -> None:
+    def __init__(
+        self,
+        orchestrators: OrchestratorRegistry,
+        uploads: UploadStore,
+        communication: CommunicationFoundation,
+        runner: ProcessRunner,
+        timeout_seconds: float,
+    ) -> None:
         self._orchestrators = orchestrators
         self._uploads = uploads
+        self._communication = communication
+        self._runner = runner
+        self._timeout_seconds = timeout_seconds
 
     @activity.defn
     async def run_capability(self, input: RunCapabilityInput) -> CapabilityOutcome:
         """The outcome the liaison's reply cites; bad input gives advice, not an error."""
         request = input.request
+        if request.seqs:
+            conversation = Conversation(input.session_id, input.conversation or request.agent_type)
+            texts = await self._communication.messages(conversation, request.seqs)
+            request = request.with_texts(texts)
         orchestrator = self._orchestrators.capabilities(request.agent_type)
         if orchestrator is None:
             return CapabilityOutcome(
@@ -56,4 +101,26 @@ class Orchestration:
         activity.logger.info(
             "running %s for %s", request.capability.value, request.agent_type.value
         )
-        return await orchestrator.run(request, upload)
+        try:
+            outcome = await self._runner.run(
+                _run_in_child, orchestrator, request, upload, seconds=self._timeout_seconds
+            )
+        except WorkTimedOut:
+            activity.logger.warning(
+                "%s stopped after %s s", request.capability.value, self._timeout_seconds
+            )
+            return CapabilityOutcome(
+                request.capability.value,
+                ok=False,
+                summary=(
+                    f"That took longer than {self._timeout_seconds:g} seconds, so I stopped it. "
+                    "Try a smaller file (fewer rows or columns) or a shorter description."
+                ),
+            )
+        except (WorkCrashed, MemoryError):
+            activity.logger.exception("%s ran out of resources", request.capability.value)
+            return CapabilityOutcome(request.capability.value, ok=False, summary=OUT_OF_MEMORY)
+        summary = truncate_to_payload_bytes(
+            outcome.summary, CAPABILITY_SUMMARY_MAX_BYTES, _TRUNCATED
+        )
+        return dataclasses.replace(outcome, summary=summary)

@@ -59,6 +59,20 @@ class TurnFailedInput:
     in_reply_to: str
     code: str
     message: str
+    timestamp: str = ""
+
+
+@dataclass
+class ReadMessageInput:
+    session_id: str
+    agent_type: AgentType
+    seq: int
+
+
+@dataclass
+class ForgetSessionInput:
+    session_id: str
+    within_seconds: int
 
 
 @dataclass
@@ -67,6 +81,14 @@ class RecordResult:
     seq: int
     # False when this message id had been recorded before by another writer.
     first_time: bool
+    # For a message recorded before: whether its reply (or the notice that it failed) is
+    # recorded too. A message first written by a run that was lost may still await its answer.
+    answered: bool = True
+
+
+def reply_id(message_id: str) -> str:
+    """The id of the reply to a user message, and of the notice that it failed."""
+    return f"r-{message_id}"
 
 
 class PostOffice:
@@ -103,7 +125,11 @@ class PostOffice:
             },
             owner=input.owner,
         )
-        return RecordResult(recorded.event_id, recorded.seq, recorded.owner == input.owner)
+        first_time = recorded.owner == input.owner
+        answered = first_time or await self._communication.is_recorded(
+            conversation, reply_id(input.message_id)
+        )
+        return RecordResult(recorded.event_id, recorded.seq, first_time, answered)
 
     @activity.defn
     async def record_reply(self, input: RecordReplyInput) -> RecordResult:
@@ -138,6 +164,18 @@ class PostOffice:
         return RecordResult(recorded.event_id, recorded.seq, first_time=True)
 
     @activity.defn
+    async def read_message(self, input: ReadMessageInput) -> str:
+        """The text of a recorded message; empty if the history no longer holds it."""
+        conversation = Conversation(input.session_id, input.agent_type)
+        found = await self._communication.messages(conversation, [input.seq])
+        return found.get(input.seq, "")
+
+    @activity.defn
+    async def forget_session(self, input: ForgetSessionInput) -> None:
+        """Let a closed session's histories and streams expire soon (after its last write)."""
+        await self._communication.forget_session(input.session_id, input.within_seconds)
+
+    @activity.defn
     async def announce_handoff(self, input: HandoffInput) -> str:
         """Tell the guide's sockets that a liaison takes this message over."""
         pillar = input.to.pillar
@@ -156,10 +194,25 @@ class PostOffice:
 
     @activity.defn
     async def report_turn_failure(self, input: TurnFailedInput) -> str:
-        """Tell the conversation's sockets that a reply could not be produced."""
-        return await self._communication.publish(
+        """Record, in the reply's place, that a reply could not be produced, and tell the sockets.
+
+        Recorded rather than only published: a page loaded later shows the failure too, and a
+        resend of the message knows it was answered.
+        """
+        notice_id = reply_id(input.in_reply_to)
+        recorded = await self._communication.record(
             Conversation(input.session_id, input.agent_type),
-            {
+            notice_id,
+            message={
+                "message_id": notice_id,
+                "role": "error",
+                "code": input.code,
+                "content": input.message,
+                "timestamp": input.timestamp,
+                "agent_type": input.agent_type.value,
+                "in_reply_to": input.in_reply_to,
+            },
+            body={
                 "type": "error",
                 **attribution(input.agent_type),
                 "code": input.code,
@@ -167,3 +220,4 @@ class PostOffice:
                 "in_reply_to": input.in_reply_to,
             },
         )
+        return recorded.event_id

@@ -14,6 +14,9 @@ from foundations.communication import CommunicationFoundation
 from foundations.gateway import Realm
 from foundations.sessions import SessionGrant, SessionRecord, SessionStatus, SessionStore
 
+# Message rate limits count per fixed minute.
+RATE_WINDOW_SECONDS = 60
+
 
 @dataclass
 class AdmitInput:
@@ -43,6 +46,12 @@ class ContentPolicy:
             if term.casefold() in lowered:
                 return term
         return None
+
+
+def _rate_keys(session_id: str, user_id: str, now: float) -> tuple[str, str]:
+    """The counters of the minute that holds `now`: per session and per user."""
+    window = int(now // RATE_WINDOW_SECONDS)
+    return f"rate:session:{session_id}:{window}", f"rate:user:{user_id}:{window}"
 
 
 @dataclass(frozen=True)
@@ -80,15 +89,31 @@ class TrafficCop:
         term = self._policy.violation(input.message)
         if term is not None:
             return Admission(False, "content_policy", "The message contains a blocked term.")
-        window = int(time.time() // 60)
-        session_key = f"rate:session:{input.session_id}:{window}"
-        user_key = f"rate:user:{input.user_id}:{window}"
+        session_key, user_key = _rate_keys(input.session_id, input.user_id, time.time())
         async with self._cache.pipeline(transaction=False) as pipe:
             pipe.incr(session_key)
             pipe.expire(session_key, 120)
             pipe.incr(user_key)
             pipe.expire(user_key, 120)
             session_count, _, user_count, _ = await pipe.execute()
+        return self._within_limits(session_count, user_count)
+
+    async def precheck_message(self, session_id: str, user_id: str, message: str) -> Admission:
+        """What `admit_message` would refuse now, found without counting anything.
+
+        The edge asks this first, so a message that is sure to be refused never reaches the
+        workflow and writes nothing to its history; `admit_message` stays the authority (a
+        message let through here can still be refused there).
+        """
+        if self._policy.violation(message) is not None:
+            return Admission(False, "content_policy", "The message contains a blocked term.")
+        session_count, user_count = await self._cache.mget(
+            _rate_keys(session_id, user_id, time.time())
+        )
+        # The counts a message admitted now would bring.
+        return self._within_limits(int(session_count or 0) + 1, int(user_count or 0) + 1)
+
+    def _within_limits(self, session_count: int, user_count: int) -> Admission:
         if session_count > self._limits.session_per_minute:
             return Admission(
                 False,

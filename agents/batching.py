@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 
 
-async def batch_deltas(deltas: AsyncIterator[str], window_seconds: float) -> AsyncIterator[str]:
+async def batch_deltas(
+    deltas: AsyncIterator[str], window_seconds: float
+) -> AsyncGenerator[str, None]:
     """The deltas joined so that two batches are at least `window_seconds` apart.
 
     The first delta is yielded at once; later ones wait at most one window. The batches

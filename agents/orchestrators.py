@@ -39,7 +39,9 @@ class CapableOrchestrator(PillarOrchestrator, Protocol):
     The liaison asks `plan` whether a message calls for a capability; the reply activity then
     loads what the request needs (the upload named by `request.upload_name`, or the session's
     most recent one) and awaits `run`, whose outcome the liaison's reply cites. `run` must not
-    raise for bad input: it returns an outcome with `ok=False` and advice instead.
+    raise for bad input: it returns an outcome with `ok=False` and advice instead. The worker
+    runs it in a child process killed at its deadline, so the orchestrator and its arguments
+    must be picklable (a dataclass of settings is; an open client is not).
     """
 
     def plan(self, message: str, window: Sequence[WindowMessage]) -> CapabilityRequest | None: ...

@@ -17,6 +17,8 @@ class WindowMessage:
 
     role: Role
     content: str
+    # Its place in the conversation (0: not known), by which it can be read again.
+    seq: int = 0
 
 
 @dataclass(frozen=True)

@@ -115,6 +115,11 @@ def one_edit_apart(a: str, b: str) -> bool:
     return shorter[i:] == longer[i + 1 :]
 
 
+def _deletions(word: str) -> set[str]:
+    """The word and every word one deleted letter away from it."""
+    return {word, *(word[:i] + word[i + 1 :] for i in range(len(word)))}
+
+
 def neighbours_swapped(a: str, b: str) -> bool:
     """True when swapping two neighbouring letters turns a into b ("pasre" -> "parse")."""
     if len(a) != len(b) or a == b:
@@ -163,6 +168,13 @@ class KnowledgeIndex:
         # The title says what a passage is about: count its terms twice.
         self._bm25 = BM25([terms(f"{p.title} {p.title} {p.text}") for p in self.passages])
         self._vocabulary = sorted(self._bm25.idf)
+        # Every word one deletion away from a known word, to the known words it comes from: the
+        # candidates for a correction are found by lookup instead of a scan of the vocabulary
+        # per unknown term (1,000 unknown words took a second).
+        self._by_deletion: dict[str, list[int]] = {}
+        for position, word in enumerate(self._vocabulary):
+            for key in _deletions(word):
+                self._by_deletion.setdefault(key, []).append(position)
 
     @property
     def idf(self) -> dict[str, float]:
@@ -189,8 +201,17 @@ class KnowledgeIndex:
             # word has too many neighbours one edit away ("game" -> "name"), so only two swapped
             # letters, the commonest slip in fast typing, are corrected there ("pasre" -> "parse").
             close = one_edit_apart if len(term) >= MIN_EDIT_LENGTH else neighbours_swapped
-            match = next((word for word in self._vocabulary if close(term, word)), term)
-            known.append(match)
+            # Any word one edit (or swap) away shares a deletion with the term; the first such
+            # word in vocabulary order wins, as a scan of the vocabulary would choose.
+            candidates = sorted(
+                {
+                    position
+                    for key in _deletions(term)
+                    for position in self._by_deletion.get(key, ())
+                }
+            )
+            nearby = (self._vocabulary[position] for position in candidates)
+            known.append(next((word for word in nearby if close(term, word)), term))
         return known
 
     def search(

@@ -31,6 +31,9 @@ FOLLOW_UP_BELOW = 0.3
 # When a message's own evidence sits between the two candidates, pillars within this share of
 # the leader are offered as alternatives, best first.
 ALTERNATIVE_RATIO = 0.9
+# Characters of a message (and of the turn it follows) that routing reads: a topic shows in
+# the opening words, and the cost of routing then stays the same for any message length.
+MAX_ROUTED_CHARS = 2_000
 
 # First words that mark a follow-up: "and how long does that take?", "same thing but ...".
 _FOLLOW_UP_OPENERS = frozenset({"and", "also", "then", "so", "ok", "okay", "now", "but", "same"})
@@ -130,6 +133,8 @@ def route(
     Pure and deterministic: the same message and window always give the same result.
     """
     index = index or shared_index()
+    cut = len(message) > MAX_ROUTED_CHARS
+    message = message[:MAX_ROUTED_CHARS]
     own_terms = terms(message)
     evidence = weigh(index, own_terms)
     own_score = evidence[0].score if evidence else 0.0
@@ -142,7 +147,7 @@ def route(
         # A follow-up is read with the turn it follows ("why?", "and how long does that take?"),
         # but the new message counts double, so "now give me the averages" after a question
         # about uploading goes to Insights.
-        combined = weigh(index, [*own_terms, *own_terms, *terms(previous)])
+        combined = weigh(index, [*own_terms, *own_terms, *terms(previous[:MAX_ROUTED_CHARS])])
         if combined and combined[0].score > own_score:
             evidence = combined
             basis = "your message, read with the previous one"
@@ -175,6 +180,8 @@ def route(
         for item in evidence[1:]
         if item.agent.pillar is not None and item.score >= ALTERNATIVE_RATIO * leader.score
     )
+    if cut:
+        basis += f" (its first {MAX_ROUTED_CHARS:,} characters)"
     return RouteResult(
         pillar,
         RouteKind.HANDOFF,

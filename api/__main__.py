@@ -49,6 +49,9 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
         "ws": "websockets-sansio",
         "ws_max_size": settings.max_frame_bytes,
         "ws_per_message_deflate": False,
+        # The client address comes from TRUSTED_PROXIES alone (api/client_address.py), not
+        # from uvicorn's own reading of forwarding headers.
+        "proxy_headers": False,
         "log_level": "info",
         "log_config": uvicorn_log_config(),
     }

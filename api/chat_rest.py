@@ -6,16 +6,25 @@ import asyncio
 import json
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Query
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, HTTPException, Query, Request
+from pydantic import BaseModel
 from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
 from agents.catalog import AgentType
 from agents.orchestrators import LiaisonNotAvailable, OrchestratorNotAvailable
+from api.client_address import client_key, trusted_networks
 from api.deps import Edge
-from foundations.agent_sdk import AgentConnection, AgentWebSocketSDK, InvalidPillar, InvalidToken
+from api.frames import ClientMessageId, PlainText
+from foundations.agent_sdk import (
+    AgentConnection,
+    AgentWebSocketSDK,
+    FellBehind,
+    InvalidPillar,
+    InvalidToken,
+    MessageRefused,
+)
 from foundations.sessions import SessionRecord, SessionStatus
 
 router = APIRouter(prefix="/api/chat", tags=["chat"])
@@ -25,9 +34,9 @@ REPLY_WAIT_SECONDS = 120
 
 
 class GuideChatRequest(BaseModel):
-    message: str
+    message: PlainText
     session_token: str | None = None
-    client_message_id: str | None = Field(default=None, min_length=1, max_length=128)
+    client_message_id: ClientMessageId | None = None
 
 
 class LiaisonChatRequest(GuideChatRequest):
@@ -56,22 +65,25 @@ class SessionTokenRequest(BaseModel):
 
 
 @router.post("/guide")
-async def chat_with_guide(body: GuideChatRequest, edge: Edge) -> ChatReply:
+async def chat_with_guide(body: GuideChatRequest, edge: Edge, request: Request) -> ChatReply:
     """Send a message to the guide and wait for its whole reply."""
+    await _admit_new_session(edge, request, body.session_token)
     connection = await _connect(edge.sdk, None, body.session_token)
     return await _turn(edge.sdk, connection, body)
 
 
 @router.post("/liaison")
-async def chat_with_liaison(body: LiaisonChatRequest, edge: Edge) -> ChatReply:
+async def chat_with_liaison(body: LiaisonChatRequest, edge: Edge, request: Request) -> ChatReply:
     """Send a message to a pillar's liaison and wait for its whole reply."""
+    await _admit_new_session(edge, request, body.session_token)
     connection = await _connect(edge.sdk, body.pillar, body.session_token)
     return await _turn(edge.sdk, connection, body)
 
 
 @router.post("/conversation/create")
-async def create_conversation(edge: Edge) -> SessionCreated:
+async def create_conversation(edge: Edge, request: Request) -> SessionCreated:
     """Mint a session and its token."""
+    await _admit_new_session(edge, request, None)
     connection = await _connect(edge.sdk, None, None)
     await edge.sdk.disconnect_agent(connection.connection_id)
     assert connection.new_token is not None
@@ -101,12 +113,46 @@ async def conversation_history(
     }
 
 
+@router.get("/conversation/messages")
+async def conversation_messages(
+    edge: Edge,
+    session_token: str,
+    agent_type: AgentType = AgentType.GUIDE,
+    before_seq: int = Query(default=0, ge=0),
+    limit: int = Query(default=100, ge=1, le=200),
+) -> dict[str, Any]:
+    """A page of a conversation's messages, oldest first: those before `before_seq` (0: the
+    newest). Pass `next_before_seq` back for the page before; it is null on the first page."""
+    session = await _session(edge.sdk, session_token)
+    messages = await edge.sdk.page(session.session_id, agent_type, before_seq, limit)
+    first = messages[0]["seq"] if messages else 1
+    return {
+        "session_id": session.session_id,
+        "agent_type": agent_type.value,
+        "messages": messages,
+        "next_before_seq": first if first > 1 else None,
+    }
+
+
 @router.post("/session/close")
 async def close_session(body: SessionTokenRequest, edge: Edge) -> dict[str, str]:
     """End a session: its token stops working and its workflow completes."""
     session = await _session(edge.sdk, body.session_token)
     await edge.sdk.close_session(session.session_id)
+    # The token no longer works, so nothing uploads again; pending turns may still read them.
+    await edge.uploads.forget(session.session_id, edge.settings.closed_session_retention_seconds)
     return {"session_id": session.session_id, "status": SessionStatus.CLOSED.value}
+
+
+async def _admit_new_session(edge: Edge, request: Request, token: str | None) -> None:
+    """Without a token the request creates a session: count it against the client's limit."""
+    if token is not None:
+        return
+    peer = request.client.host if request.client else None
+    client = client_key(peer, request.headers, trusted_networks(edge.settings.trusted_proxies))
+    refused = await edge.admission.new_session(client)
+    if refused is not None:
+        raise HTTPException(429, refused.message, headers={"Retry-After": str(refused.retry_after)})
 
 
 async def _session(sdk: AgentWebSocketSDK, token: str) -> SessionRecord:
@@ -140,6 +186,11 @@ async def _turn(
             ack = await sdk.send_agent_message(
                 connection.connection_id, body.message, body.client_message_id
             )
+        except MessageRefused as refused:
+            if refused.retry_after is not None:
+                headers = {"Retry-After": str(refused.retry_after)}
+                raise HTTPException(429, str(refused), headers=headers) from None
+            raise HTTPException(422, str(refused)) from None
         except WorkflowUpdateFailedError as error:
             cause = error.cause
             detail = cause.message if isinstance(cause, ApplicationError) else str(error)
@@ -160,7 +211,7 @@ async def _turn(
                     _reply_to(sdk, connection, ack.message_id), REPLY_WAIT_SECONDS
                 )
             )
-        except TimeoutError:
+        except (TimeoutError, FellBehind):
             raise HTTPException(
                 504, "The reply did not arrive in time; it will be in the history."
             ) from None

@@ -10,6 +10,7 @@ from fastapi import Depends, Request, WebSocket
 from temporalio.client import Client
 
 from api.lifecycle import OpenSockets
+from foundations.admission import EdgeAdmission
 from foundations.agent_sdk import AgentWebSocketSDK
 from foundations.settings import Settings
 from foundations.uploads import UploadStore
@@ -24,6 +25,7 @@ class EdgeState:
     redis: redis.Redis
     sdk: AgentWebSocketSDK
     uploads: UploadStore
+    admission: EdgeAdmission
     # Closed with 1012 and a reason when the edge shuts down.
     sockets: OpenSockets = field(default_factory=OpenSockets)
 

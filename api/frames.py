@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 # Close codes, shared with docs/protocol.md.
 CLOSE_INVALID_TOKEN = 4001
@@ -16,10 +16,35 @@ CLOSE_LIAISON_NOT_AVAILABLE = 4006
 CLOSE_WEBSOCKET_DISABLED = 4010
 CLOSE_FLOODING = 1008  # policy violation
 CLOSE_FRAME_TOO_BIG = 1009  # sent by the server's WebSocket layer (ws_max_size)
+# Admission: the reason ends with "retry_after=<seconds>", the wait before connecting again.
+CLOSE_TOO_MANY_SOCKETS = 4008  # new sockets from one client address
+CLOSE_TOO_MANY_SESSIONS = 4009  # new sessions from one client address
+CLOSE_SESSION_SOCKETS_FULL = 4011  # sockets open on one session
+CLOSE_SLOW_CONSUMER = 4012  # the socket fell too far behind; reconnect with last_event_id
 CLOSE_SERVICE_RESTART = 1012  # the edge is shutting down (a deploy): reconnect at once
 CLOSE_TRY_AGAIN_LATER = 1013  # Redis or Temporal is unreachable: reconnect after a backoff
 
-EVENT_ID_PATTERN = r"^\d{1,20}-\d{1,20}$"
+# ASCII classes only: `\d` also matches other scripts' digits, which Redis does not read.
+EVENT_ID_PATTERN = r"^[0-9]{1,20}-[0-9]{1,20}$"
+# Printable ASCII, no spaces.
+CLIENT_MESSAGE_ID_PATTERN = r"^[!-~]{1,128}$"
+# A user message id ("m-" and 32 hex digits), or its reply's ("r-m-...").
+MESSAGE_ID_PATTERN = r"^(r-)?m-[0-9a-f]{32}$"
+
+
+def plain_text(value: str) -> str:
+    """Text that can be stored: no NUL and no lone surrogate (which UTF-8 cannot encode)."""
+    if "\x00" in value:
+        raise ValueError("text must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("text must not contain lone surrogates (invalid \\u escapes)") from None
+    return value
+
+
+PlainText = Annotated[str, AfterValidator(plain_text)]
+ClientMessageId = Annotated[str, Field(pattern=CLIENT_MESSAGE_ID_PATTERN)]
 
 
 class _Frame(BaseModel):
@@ -28,8 +53,8 @@ class _Frame(BaseModel):
 
 class ChatMessageFrame(_Frame):
     type: Literal["chat_message"]
-    message: str
-    client_message_id: str | None = Field(default=None, min_length=1, max_length=128)
+    message: PlainText
+    client_message_id: ClientMessageId | None = None
 
 
 class ResumeFrame(_Frame):
@@ -44,7 +69,7 @@ class PingFrame(_Frame):
 class CancelFrame(_Frame):
     type: Literal["cancel"]
     # The reply's id, or the id of the user message it answers.
-    message_id: str = Field(min_length=1, max_length=200)
+    message_id: str = Field(pattern=MESSAGE_ID_PATTERN)
 
 
 AnyClientFrame = ChatMessageFrame | ResumeFrame | PingFrame | CancelFrame
@@ -64,7 +89,8 @@ class FrameError(ValueError):
 def parse_client_frame(text: str) -> AnyClientFrame:
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
+        # RecursionError: nesting deeper than the parser's stack (thousands of "[").
         raise FrameError("invalid_json", "The frame is not valid JSON.") from None
     if not isinstance(data, dict):
         raise FrameError("invalid_frame", 'A frame must be a JSON object with a "type".')
@@ -80,6 +106,12 @@ def parse_client_frame(text: str) -> AnyClientFrame:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"][1:]) or "frame"
         raise FrameError("invalid_frame", f"{where}: {first['msg']}") from None
+
+
+def close_reason(message: str, retry_after: int) -> str:
+    """A close reason with its retry hint; at most 123 bytes, as WebSocket close frames allow."""
+    hint = f" retry_after={retry_after}"
+    return message.encode()[: 123 - len(hint)].decode(errors="ignore") + hint
 
 
 def server_frame(type: str, **fields: Any) -> str:

@@ -8,15 +8,20 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from temporalio.client import Client
 
 from activities.traffic_cop import ContentPolicy, RateLimits, TrafficCop
+from agents.capabilities import MAX_UPLOAD_BYTES
 from agents.orchestrators import OrchestratorRegistry, default_registry
 from api import chat_rest, health, uploads, websocket
+from api.body_limit import BodyLimit
 from api.deps import EdgeState
+from api.errors import validation_error
 from api.metrics import router as metrics_router
+from foundations.admission import EdgeAdmission
 from foundations.agent_sdk import AgentWebSocketSDK
 from foundations.communication import LiveRelay
 from foundations.gateway import PlatformGateway, Realm
@@ -78,7 +83,14 @@ def create_app(
             orchestrators=granted["orchestrators"],
             settings=settings,
         )
-        app.state.edge = EdgeState(settings, temporal, redis_client, sdk, granted["file_storage"])
+        app.state.edge = EdgeState(
+            settings,
+            temporal,
+            redis_client,
+            sdk,
+            granted["file_storage"],
+            EdgeAdmission(redis_client, settings),
+        )
         try:
             yield
         finally:
@@ -86,6 +98,12 @@ def create_app(
             await redis_client.aclose()
 
     app = FastAPI(title="Agent chat", lifespan=lifespan)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_middleware(
+        BodyLimit,
+        limit=settings.max_request_body_bytes,
+        limits={"/api/uploads": MAX_UPLOAD_BYTES},
+    )
     app.include_router(health.router)
     app.include_router(metrics_router)
     app.include_router(chat_rest.router)

@@ -19,9 +19,17 @@ from temporalio.service import RPCError
 
 from agents.orchestrators import LiaisonNotAvailable, OrchestratorNotAvailable
 from api import frames
+from api.client_address import client_key, trusted_networks
 from api.deps import EdgeState, WsEdge
 from api.lifecycle import BACKEND_UNREACHABLE, close_unavailable
-from foundations.agent_sdk import AgentConnection, InvalidPillar, InvalidToken
+from foundations.admission import Refusal
+from foundations.agent_sdk import (
+    AgentConnection,
+    FellBehind,
+    InvalidPillar,
+    InvalidToken,
+    MessageRefused,
+)
 from foundations.communication import attribution
 from foundations.metrics import LIVE_SOCKETS, event_relayed, message_handled
 from foundations.tracing import traced
@@ -73,6 +81,14 @@ async def _serve(
     if origin is not None and not _origin_allowed(origin, settings.allowed_origins):
         await websocket.close(frames.CLOSE_ORIGIN_NOT_ALLOWED, "origin not allowed")
         return
+    try:
+        refused = await _admit(websocket, edge, session_token)
+    except BACKEND_UNREACHABLE as error:
+        await close_unavailable(websocket, error)
+        return
+    if refused is not None:
+        await _close_refused(websocket, refused)
+        return
     sdk = edge.sdk
     try:
         if pillar is None:
@@ -97,8 +113,14 @@ async def _serve(
     socket = _Socket(websocket, edge, connection)
     LIVE_SOCKETS.labels(connection.agent_type.value).inc()
     try:
-        with edge.sockets.track(websocket):
-            await socket.run(last_event_id)
+        async with edge.admission.socket_slot(
+            connection.session.session_id, connection.connection_id
+        ) as full:
+            if full is not None:
+                await _close_refused(websocket, full)
+                return
+            with edge.sockets.track(websocket):
+                await socket.run(last_event_id)
     except BACKEND_UNREACHABLE as error:
         await close_unavailable(websocket, error)
     finally:
@@ -114,6 +136,32 @@ def _origin_allowed(origin: str, allowed: list[str]) -> bool:
     return "*" in allowed or origin in allowed
 
 
+async def _admit(
+    websocket: WebSocket, edge: EdgeState, session_token: str | None
+) -> Refusal | None:
+    """Count the new socket (and the new session, without a token) against the client's limits."""
+    peer = websocket.client.host if websocket.client else None
+    client = client_key(peer, websocket.headers, trusted_networks(edge.settings.trusted_proxies))
+    refused = await edge.admission.new_socket(client)
+    if refused is None and session_token is None:
+        refused = await edge.admission.new_session(client)
+    return refused
+
+
+_REFUSAL_CLOSE_CODES = {
+    "too_many_sockets": frames.CLOSE_TOO_MANY_SOCKETS,
+    "too_many_sessions": frames.CLOSE_TOO_MANY_SESSIONS,
+    "session_sockets_full": frames.CLOSE_SESSION_SOCKETS_FULL,
+}
+
+
+async def _close_refused(websocket: WebSocket, refusal: Refusal) -> None:
+    await websocket.close(
+        _REFUSAL_CLOSE_CODES[refusal.code],
+        frames.close_reason(refusal.message, refusal.retry_after),
+    )
+
+
 class _Socket:
     """One accepted, authenticated socket."""
 
@@ -124,8 +172,8 @@ class _Socket:
         self._send_lock = asyncio.Lock()
         self._attribution = attribution(connection.agent_type)
         settings = edge.settings
-        self._tokens = float(settings.socket_burst)
-        self._refilled_at = time.monotonic()
+        self._frames = _Bucket(settings.socket_frames_per_second, settings.socket_burst)
+        self._cancels = _Bucket(settings.socket_cancels_per_second, settings.socket_cancel_burst)
         self._strikes = 0
 
     async def run(self, last_event_id: str | None) -> None:
@@ -141,11 +189,13 @@ class _Socket:
         if last_event_id is not None:
             await self._resume(last_event_id)
         writer = asyncio.create_task(self._write_events())
+        watcher = asyncio.create_task(self._close_when_behind(writer))
         try:
             await self._read_frames()
         finally:
             writer.cancel()
-            await asyncio.gather(writer, return_exceptions=True)
+            watcher.cancel()
+            await asyncio.gather(writer, watcher, return_exceptions=True)
 
     async def _restore(self) -> None:
         snapshot = await self._edge.sdk.restore(self._connection.connection_id)
@@ -159,7 +209,7 @@ class _Socket:
         )
 
     async def _resume(self, last_event_id: str) -> None:
-        if not _EVENT_ID.match(last_event_id):
+        if not _EVENT_ID.fullmatch(last_event_id):
             await self._send_error("invalid_frame", "last_event_id must look like 1700000000000-0.")
             return
         complete = await self._edge.sdk.resume(self._connection.connection_id, last_event_id)
@@ -175,11 +225,28 @@ class _Socket:
         sdk = self._edge.sdk
         connection_id = self._connection.connection_id
         while True:
-            event = await sdk.receive_agent_message(connection_id)
+            try:
+                event = await sdk.receive_agent_message(connection_id)
+            except FellBehind:
+                return  # _close_when_behind closes the socket
             async with self._send_lock:
                 await self._websocket.send_text(event.frame())
             if event.live:
                 event_relayed(event.event_id)
+
+    async def _close_when_behind(self, writer: asyncio.Task[None]) -> None:
+        """Close a socket whose client reads slower than its conversation produces events.
+
+        Its queue is bounded, so the events it missed are no longer on their way: the client
+        reconnects with its last event id and gets them from the stream.
+        """
+        await self._edge.sdk.fallen_behind(self._connection.connection_id)
+        writer.cancel()
+        async with self._send_lock:
+            await self._websocket.close(
+                frames.CLOSE_SLOW_CONSUMER,
+                frames.close_reason("Fell behind; reconnect with last_event_id.", 0),
+            )
 
     async def _read_frames(self) -> None:
         settings = self._edge.settings
@@ -190,7 +257,7 @@ class _Socket:
                 return
             if received["type"] == "websocket.disconnect":
                 return
-            if not self._admit_frame():
+            if not self._frames.take():
                 self._strikes += 1
                 if self._strikes >= settings.socket_flood_strikes:
                     await self._websocket.close(frames.CLOSE_FLOODING, "too many frames")
@@ -218,20 +285,6 @@ class _Socket:
             else:
                 await self._send_frame("pong")
 
-    def _admit_frame(self) -> bool:
-        """A token bucket: a steady rate with room for bursts."""
-        settings = self._edge.settings
-        now = time.monotonic()
-        self._tokens = min(
-            float(settings.socket_burst),
-            self._tokens + (now - self._refilled_at) * settings.socket_frames_per_second,
-        )
-        self._refilled_at = now
-        if self._tokens < 1:
-            return False
-        self._tokens -= 1
-        return True
-
     @traced("chat_message", new_trace=True)
     async def _submit(self, frame: frames.ChatMessageFrame) -> None:
         received_at = time.monotonic()
@@ -239,6 +292,13 @@ class _Socket:
             ack = await self._edge.sdk.send_agent_message(
                 self._connection.connection_id, frame.message, frame.client_message_id
             )
+        except MessageRefused as refused:
+            retry = {} if refused.retry_after is None else {"retry_after": refused.retry_after}
+            await self._send_error(
+                refused.code, str(refused), client_message_id=frame.client_message_id, **retry
+            )
+            message_handled("refused", refused.code, received_at=received_at)
+            return
         except WorkflowUpdateFailedError as error:
             cause = error.cause
             if isinstance(cause, ApplicationError):
@@ -272,8 +332,18 @@ class _Socket:
         message_handled("duplicate" if ack.duplicate else "accepted", received_at=received_at)
 
     async def _cancel(self, message_id: str) -> None:
+        # Each cancel is a signal in the session's history: a socket gets a few per second.
+        if not self._cancels.take():
+            await self._send_error(
+                "rate_limited",
+                "Too many cancel requests; wait a moment.",
+                in_reply_to=message_id,
+            )
+            return
         try:
             await self._edge.sdk.cancel_reply(self._connection.connection_id, message_id)
+        except MessageRefused as refused:
+            await self._send_error(refused.code, str(refused), in_reply_to=message_id)
         except RPCError as error:
             logger.warning("cancelling a reply failed: %s", error)
             await self._send_error(
@@ -288,6 +358,25 @@ class _Socket:
             await self._websocket.send_text(
                 frames.server_frame(type, **{**self._attribution, **fields})
             )
+
+
+class _Bucket:
+    """A token bucket: a steady rate with room for bursts."""
+
+    def __init__(self, per_second: float, burst: int) -> None:
+        self._per_second = per_second
+        self._burst = float(burst)
+        self._tokens = float(burst)
+        self._refilled_at = time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self._tokens = min(self._burst, self._tokens + (now - self._refilled_at) * self._per_second)
+        self._refilled_at = now
+        if self._tokens < 1:
+            return False
+        self._tokens -= 1
+        return True
 
 
 def _snake(name: str) -> str:

@@ -21,7 +21,7 @@ from typing import Any
 import psutil
 from temporalio.client import Client
 
-from benchmarks import capacity, relay, report, scenarios
+from benchmarks import capacity, isolation, relay, report, scenarios
 from benchmarks.baselines.workflows import NoOpUpdateWorkflow, TwoLocalActivitiesWorkflow
 from benchmarks.load import (
     chat_system,
@@ -54,6 +54,8 @@ class Plan:
     capacity_steps: tuple[int, ...]
     # Also hold the echo's sockets under the other WebSocket implementation.
     capacity_other_ws: bool
+    # Seconds of each of the isolation scenario's blocks (three quiet, three under attack).
+    isolation_block_seconds: float = 60
 
 
 FULL = Plan(
@@ -82,6 +84,7 @@ QUICK = Plan(
     relay_seconds=2,
     capacity_steps=(1000,),
     capacity_other_ws=False,
+    isolation_block_seconds=20,
 )
 
 
@@ -96,7 +99,13 @@ async def _scenario(
         results[name] = {"error": repr(error)}
 
 
-async def run(plan: Plan, stack: BenchStack, workdir: Path, progress: Progress) -> dict[str, Any]:
+async def run(
+    plan: Plan, stack: BenchStack, workdir: Path, progress: Progress, only: str | None = None
+) -> dict[str, Any]:
+    if only == "isolation":
+        alone: dict[str, Any] = {}
+        await _isolation(alone, plan, stack, progress)
+        return alone
     temporal = await Client.connect(stack.temporal_address)
     chat = chat_system(stack.api_url)
     noop = update_system(temporal, NoOpUpdateWorkflow, "noop_update", "no-op update")
@@ -172,7 +181,20 @@ async def run(plan: Plan, stack: BenchStack, workdir: Path, progress: Progress) 
         lambda: capacity.capacity(stack, plan.capacity_steps, plan.capacity_other_ws, progress),
         progress,
     )
+    await _isolation(results, plan, stack, progress)
     return results
+
+
+async def _isolation(
+    results: dict[str, Any], plan: Plan, stack: BenchStack, progress: Progress
+) -> None:
+    await stack.quiesce(isolation.SETTLING)
+    await _scenario(
+        results,
+        "isolation",
+        lambda: isolation.isolation(stack, plan.isolation_block_seconds, progress),
+        progress,
+    )
 
 
 def _code() -> dict[str, Any]:
@@ -211,6 +233,9 @@ def main() -> int:
     )
     parser.add_argument("--out", type=Path, default=RESULTS, help="where results are written")
     parser.add_argument("--keep-data", action="store_true", help="keep the stack's data and logs")
+    parser.add_argument(
+        "--only", choices=("isolation",), help="run one scenario alone (on its own stack)"
+    )
     args = parser.parse_args()
     plan = QUICK if args.quick else FULL
     progress = Progress()
@@ -222,7 +247,7 @@ def main() -> int:
     failed = False
     try:
         progress.say(f"stack up: {', '.join(stack.alive())}")
-        results = asyncio.run(run(plan, stack, workdir, progress))
+        results = asyncio.run(run(plan, stack, workdir, progress, args.only))
     finally:
         stopped = [name for name, _ in stack.processes.processes if name not in stack.alive()]
         stack.stop()
@@ -232,7 +257,7 @@ def main() -> int:
     document: dict[str, Any] = {
         "started": stamp,
         "mode": "quick" if args.quick else "full",
-        "command": "make bench" + (" ARGS=--quick" if args.quick else ""),
+        "command": "make bench" + (f" ARGS='{' '.join(sys.argv[1:])}'" if sys.argv[1:] else ""),
         "machine": {**_machine(), "open_files_limit": open_files},
         "code": _code(),
         "plan": asdict(plan),

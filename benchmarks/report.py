@@ -130,6 +130,17 @@ def targets(document: dict[str, Any]) -> list[dict[str, Any]]:
         None,
         None if at_10k is None else at_10k["kb_per_socket"] <= 30,
     )
+    for percentile in ("p50", "p99"):
+        quiet = _get(s, "isolation", "quiet", f"{percentile}_ms")
+        attacked = _get(s, "isolation", "attacked", f"{percentile}_ms")
+        r = ratio(attacked, quiet)
+        add(
+            f"another session's first chunk {percentile} under attack <= 1.5 x quiet",
+            attacked,
+            quiet,
+            r,
+            at_most(r, 1.5),
+        )
     events = _get(chat50, "history", "events_per_operation")
     add(
         "history events per turn (at 50 sessions): as low as the design allows",
@@ -257,6 +268,31 @@ def markdown(document: dict[str, Any]) -> str:
                 f"| {label} | {_fmt(row['sockets'])} | {_fmt(row['rss_mb'])} "
                 f"| {_fmt(row['kb_per_socket'])} | {_fmt(row.get('redis_kb_per_socket'))} "
                 f"| {_fmt(row['opened_per_second'])} |"
+            )
+    isolated = s.get("isolation") or {}
+    if "quiet" in isolated:
+        lines += [
+            "",
+            "**5. Isolation: another session's time to first chunk** (ms)",
+            "",
+            "| while | n | p50 | p90 | p99 | cores used |",
+            "|---|---|---|---|---|---|",
+        ]
+        attacker = isolated.get("attacker") or {}
+        for key, label in (
+            ("quiet", "nobody else is busy"),
+            (
+                "attacked",
+                f"one client uploads and parses worst-case files ({_fmt(attacker.get('turn'))} "
+                f"turns, {_fmt(attacker.get('upload'))} uploads)",
+            ),
+        ):
+            row = isolated[key]
+            used = (isolated.get("cores") or {}).get(key) or {}
+            lines.append(
+                f"| {label} | {_fmt(row.get('count'))} | {_fmt(row.get('p50_ms'))} "
+                f"| {_fmt(row.get('p90_ms'))} | {_fmt(row.get('p99_ms'))} "
+                f"| {', '.join(f'{name} {_fmt(value)}' for name, value in used.items()) or '-'} |"
             )
     relay_rows = [row for rows in (s.get("relay") or {}).values() for row in rows]
     errors = [

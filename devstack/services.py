@@ -181,6 +181,10 @@ def start_temporal(
     return f"127.0.0.1:{port}"
 
 
+# Generous for a development machine; production sets its own (REDIS_MAXMEMORY in compose).
+REDIS_MAXMEMORY = "1gb"
+
+
 def start_redis(stack: Stack, data_dir: Path, port: int, log_dir: Path) -> str:
     """A Redis-compatible server with an append-only file under data_dir; returns its URL."""
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -196,6 +200,12 @@ def start_redis(stack: Stack, data_dir: Path, port: int, log_dir: Path) -> str:
         "yes",
         "--save",
         "",
+        # As docker-compose.yml runs it: capped, refusing writes when full rather than
+        # evicting live sessions' keys.
+        "--maxmemory",
+        REDIS_MAXMEMORY,
+        "--maxmemory-policy",
+        "noeviction",
     ]
     process = stack.add("redis", spawn(command, log_dir / "redis.log"))
     wait_for_port("127.0.0.1", port, process, 20, "redis server")

@@ -8,9 +8,12 @@ exactly once and in order: first what it missed (from its resume point), then li
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import secrets
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from temporalio.client import Client, WithStartWorkflowOperation
 from temporalio.common import WorkflowIDConflictPolicy
@@ -19,11 +22,13 @@ from temporalio.service import RPCError, RPCStatusCode
 from activities.traffic_cop import TrafficCop
 from agents.catalog import AgentType, Pillar
 from agents.orchestrators import OrchestratorRegistry
+from foundations.admission import window_retry_after
 from foundations.communication import (
     RESYNC,
     CommunicationFoundation,
     Conversation,
     Event,
+    LiveQueue,
     LiveRelay,
     Snapshot,
     event_id_key,
@@ -53,6 +58,19 @@ class UnknownConnection(KeyError):
     """The connection id is not (or no longer) connected here."""
 
 
+class MessageRefused(Exception):
+    """A message refused at the edge, before it reaches the workflow: nothing was recorded."""
+
+    def __init__(self, code: str, message: str, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.retry_after = retry_after
+
+
+class FellBehind(Exception):
+    """The connection's consumer fell too far behind; reconnect from the last event seen."""
+
+
 @dataclass
 class AgentConnection:
     """One client's line to one conversation."""
@@ -62,7 +80,7 @@ class AgentConnection:
     agent_type: AgentType
     # Set when this connection created the session: the token to hand to the client, once.
     new_token: str | None
-    live: asyncio.Queue[Event]
+    live: LiveQueue
     # The last event delivered; live events at or before it are duplicates.
     cursor: tuple[int, int] = (0, 0)
     backlog: list[Event] = field(default_factory=list)
@@ -117,7 +135,9 @@ class AgentWebSocketSDK:
         else:
             session, new_token = opened, None
         # Subscribe before reading anything, so no event falls between reading and listening.
-        live = await self._relay.subscribe(Conversation(session.session_id, agent_type))
+        live = await self._relay.subscribe(
+            Conversation(session.session_id, agent_type), self._settings.socket_queue_events
+        )
         connection = AgentConnection(
             connection_id=secrets.token_hex(8),
             session=session,
@@ -135,7 +155,9 @@ class AgentWebSocketSDK:
         """The conversation's history; events after it are delivered next."""
         connection = self._connection(connection_id)
         snapshot = await self._communication.snapshot(
-            connection.conversation, self._settings.restore_messages
+            connection.conversation,
+            self._settings.restore_messages,
+            self._settings.restore_max_bytes,
         )
         await self.resume(connection_id, snapshot.event_id)
         return snapshot
@@ -147,7 +169,9 @@ class AgentWebSocketSDK:
         connection.cursor = event_id_key(last_event_id)
         connection.backlog = list(replay.events)
         # Wake a receiver blocked on live events; the "0-0" event itself is never delivered.
-        connection.live.put_nowait(Event("0-0", "{}"))
+        # A full queue has no receiver blocked on it.
+        with contextlib.suppress(asyncio.QueueFull):
+            connection.live.put_nowait(Event("0-0", "{}"))
         return not replay.gap
 
     async def send_agent_message(
@@ -155,11 +179,13 @@ class AgentWebSocketSDK:
     ) -> SubmitMessageResult:
         """Submit a user message to the session's workflow, starting it if needed.
 
-        Raises temporalio's WorkflowUpdateFailedError when the message is refused.
+        Raises MessageRefused when the edge can tell the message would be refused, and
+        temporalio's WorkflowUpdateFailedError when the workflow refuses it.
         """
         connection = self._connection(connection_id)
         session = connection.session
         settings = self._settings
+        await self._precheck(session, message)
         start = WithStartWorkflowOperation(
             ChatSessionWorkflow.run,
             ChatSessionInput(
@@ -168,6 +194,7 @@ class AgentWebSocketSDK:
                 max_message_chars=settings.max_message_chars,
                 idle_timeout_seconds=settings.idle_timeout_seconds,
                 max_turns_per_run=settings.max_turns_per_run,
+                closed_retention_seconds=settings.closed_session_retention_seconds,
             ),
             id=session_workflow_id(session.session_id),
             task_queue=settings.task_queue,
@@ -186,13 +213,39 @@ class AgentWebSocketSDK:
             rpc_timeout=timedelta(seconds=settings.message_submit_timeout_seconds),
         )
 
+    async def _precheck(self, session: SessionRecord, message: str) -> None:
+        """Refuse at the edge what the workflow would refuse, so it starts and records nothing."""
+        limit = self._settings.max_message_chars
+        if not message.strip():
+            raise MessageRefused("empty_message", "The message is empty.")
+        if len(message) > limit:
+            raise MessageRefused(
+                "message_too_long",
+                f"The message has {len(message)} characters; the limit is {limit}.",
+            )
+        admission = await self._traffic_cop.precheck_message(
+            session.session_id, session.user_id, message
+        )
+        if not admission.admitted:
+            retry_after = (
+                window_retry_after(time.time()) if admission.code == "rate_limited" else None
+            )
+            raise MessageRefused(admission.code, admission.reason, retry_after)
+
     async def cancel_reply(self, connection_id: str, message_id: str) -> None:
         """Stop the reply `message_id` (or the reply to the user message `message_id`).
 
         Its partial text is recorded and published as a cancelled `chat_response`; a reply
-        that has already finished is left as it is.
+        that has already finished is left as it is. Raises MessageRefused when the
+        conversation has no such message: each cancel is a signal in the workflow's history.
         """
         connection = self._connection(connection_id)
+        if not await self._communication.has_message(
+            connection.conversation, message_id.removeprefix("r-")
+        ):
+            raise MessageRefused(
+                "invalid_frame", "message_id names no message of this conversation."
+            )
         handle = self._temporal.get_workflow_handle_for(
             ChatSessionWorkflow.run, session_workflow_id(connection.session.session_id)
         )
@@ -207,9 +260,14 @@ class AgentWebSocketSDK:
             # No run in progress: nothing is streaming, so nothing to stop.
 
     async def receive_agent_message(self, connection_id: str) -> Event:
-        """The next event of the conversation for this connection, each exactly once."""
+        """The next event of the conversation for this connection, each exactly once.
+
+        Raises FellBehind once the connection's live queue overflowed.
+        """
         connection = self._connection(connection_id)
         while True:
+            if connection.live.overflowed.is_set():
+                raise FellBehind(connection_id)
             if connection.backlog:
                 event = connection.backlog.pop(0)
             else:
@@ -226,6 +284,10 @@ class AgentWebSocketSDK:
                 continue
             connection.cursor = key
             return event
+
+    async def fallen_behind(self, connection_id: str) -> None:
+        """Return once the connection's consumer has fallen too far behind to keep up."""
+        await self._connection(connection_id).live.overflowed.wait()
 
     async def disconnect_agent(self, connection_id: str) -> None:
         connection = self._connections.pop(connection_id, None)
@@ -244,7 +306,20 @@ class AgentWebSocketSDK:
         return opened
 
     async def history(self, session_id: str, agent_type: AgentType, limit: int) -> Snapshot:
-        return await self._communication.snapshot(Conversation(session_id, agent_type), limit)
+        return await self._communication.snapshot(
+            Conversation(session_id, agent_type), limit, self._settings.restore_max_bytes
+        )
+
+    async def page(
+        self, session_id: str, agent_type: AgentType, before_seq: int, limit: int
+    ) -> list[dict[str, Any]]:
+        """Older messages, page by page: up to `limit` before message `before_seq`."""
+        return await self._communication.page(
+            Conversation(session_id, agent_type),
+            before_seq,
+            limit,
+            self._settings.restore_max_bytes,
+        )
 
     async def close_session(self, session_id: str) -> None:
         """End the session: its token stops working, its workflow finishes accepted turns and completes."""
@@ -257,7 +332,11 @@ class AgentWebSocketSDK:
         except RPCError as error:
             if error.status is not RPCStatusCode.NOT_FOUND:
                 raise
-            # No run in progress: the session is closed in the store, which is enough.
+            # No run in progress: the session is closed in the store; no turn will write
+            # again, so its conversations can be let go now.
+            await self._communication.forget_session(
+                session_id, self._settings.closed_session_retention_seconds
+            )
 
     def _connection(self, connection_id: str) -> AgentConnection:
         try:

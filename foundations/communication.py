@@ -47,11 +47,41 @@ redis.call('PUBLISH', KEYS[2], id .. '|' .. body)
 local recorded = id .. '|' .. seq .. '|' .. ARGV[7]
 redis.call('HSET', KEYS[3], ARGV[3], recorded)
 redis.call('RPUSH', KEYS[4], ARGV[4] .. ',"seq":' .. seq .. ',"event_id":"' .. id .. '"}')
-redis.call('LTRIM', KEYS[4], -tonumber(ARGV[5]), -1)
+local excess = redis.call('LLEN', KEYS[4]) - tonumber(ARGV[5])
+if excess > 0 then
+  -- Messages leaving the history leave the recorded ids too, so that neither grows forever.
+  for _, entry in ipairs(redis.call('LPOP', KEYS[4], excess)) do
+    redis.call('HDEL', KEYS[3], cjson.decode(entry)['message_id'])
+  end
+end
 redis.call('EXPIRE', KEYS[3], ARGV[6])
 redis.call('EXPIRE', KEYS[4], ARGV[6])
 redis.call('EXPIRE', KEYS[1], ARGV[6])
 return recorded
+"""
+
+
+# The history entries with the given sequence numbers (false where trimmed away or not yet
+# written). Every sequence number is appended to the history once, in order, so the entry of
+# seq `s` sits `last - s` places before the end.
+_BY_SEQ = """
+local last = tonumber(redis.call('HGET', KEYS[1], '#seq') or '0')
+local found = {}
+for i, wanted in ipairs(ARGV) do
+  local back = last - tonumber(wanted)
+  found[i] = back >= 0 and redis.call('LINDEX', KEYS[2], -(back + 1)) or false
+end
+return found
+"""
+
+
+# The last ARGV[2] history entries before sequence number ARGV[1] (0: the newest ones).
+_BEFORE_SEQ = """
+local last = tonumber(redis.call('HGET', KEYS[1], '#seq') or '0')
+local before = tonumber(ARGV[1])
+if before <= 0 or before > last + 1 then before = last + 1 end
+local stop = -(last - before + 2)
+return redis.call('LRANGE', KEYS[2], stop - tonumber(ARGV[2]) + 1, stop)
 """
 
 
@@ -153,6 +183,8 @@ class CommunicationFoundation:
         self._retention_seconds = retention_seconds
         self._publish = client.register_script(_PUBLISH)
         self._record = client.register_script(_RECORD)
+        self._by_seq = client.register_script(_BY_SEQ)
+        self._before_seq = client.register_script(_BEFORE_SEQ)
 
     # --- writing -------------------------------------------------------------------------
 
@@ -200,21 +232,67 @@ class CommunicationFoundation:
         event_id, seq, first_owner = text(recorded).split("|", 2)
         return Recorded(event_id=event_id, seq=int(seq), owner=first_owner)
 
+    async def forget_session(self, session_id: str, within_seconds: int) -> None:
+        """Let every conversation of a closed session (history, streams, recorded ids) and its
+        connection registry expire within `within_seconds`."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for agent_type in AgentType:
+                conversation = Conversation(session_id, agent_type)
+                for key in (
+                    conversation.stream_key,
+                    conversation.history_key,
+                    conversation.recorded_key,
+                ):
+                    pipe.expire(key, within_seconds)
+            pipe.expire(self._connections_key(session_id), within_seconds)
+            await pipe.execute()
+
     # --- reading -------------------------------------------------------------------------
+
+    async def messages(self, conversation: Conversation, seqs: list[int]) -> dict[int, str]:
+        """The contents of the messages with these sequence numbers, where still recorded."""
+        if not seqs:
+            return {}
+        raw = await self._by_seq(
+            keys=[conversation.recorded_key, conversation.history_key], args=seqs
+        )
+        found: dict[int, str] = {}
+        for item in raw:
+            if item:
+                message = json.loads(item)
+                found[int(message["seq"])] = str(message["content"])
+        return found
+
+    async def is_recorded(self, conversation: Conversation, message_id: str) -> bool:
+        """Whether a message with this id is in the conversation's history."""
+        return bool(await self._redis.hexists(conversation.recorded_key, message_id))
 
     async def history(self, conversation: Conversation, limit: int) -> list[dict[str, Any]]:
         """The last `limit` messages of the conversation, oldest first."""
         raw = await self._redis.lrange(conversation.history_key, -limit, -1)
         return [json.loads(item) for item in raw]
 
-    async def snapshot(self, conversation: Conversation, limit: int) -> Snapshot:
-        """The last `limit` messages, how many there are, and where to replay events from."""
+    async def snapshot(
+        self, conversation: Conversation, limit: int, max_bytes: int | None = None
+    ) -> Snapshot:
+        """The last `limit` messages (as many of them as fit in `max_bytes`), how many there
+        are, and where to replay events from."""
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.lrange(conversation.history_key, -limit, -1)
             pipe.llen(conversation.history_key)
             raw, count = await pipe.execute()
-        messages = [json.loads(item) for item in raw]
+        messages = [json.loads(item) for item in _newest_within(raw, max_bytes)]
         return Snapshot(messages, int(count), _replay_point(messages))
+
+    async def page(
+        self, conversation: Conversation, before_seq: int, limit: int, max_bytes: int
+    ) -> list[dict[str, Any]]:
+        """Up to `limit` messages before message `before_seq` (0: the newest), as many as fit
+        in `max_bytes`, oldest first."""
+        raw = await self._before_seq(
+            keys=[conversation.recorded_key, conversation.history_key], args=[before_seq, limit]
+        )
+        return [json.loads(item) for item in _newest_within(raw, max_bytes)]
 
     async def events_after(self, conversation: Conversation, event_id: str) -> Replay:
         """Every event after `event_id`, and whether some were trimmed away before it."""
@@ -228,6 +306,10 @@ class CommunicationFoundation:
         return Replay(events, gap)
 
     # --- connection registry -------------------------------------------------------------
+
+    async def has_message(self, conversation: Conversation, message_id: str) -> bool:
+        """Whether `message_id` was recorded in the conversation (kept as long as its history)."""
+        return bool(await self._redis.hexists(conversation.recorded_key, message_id))
 
     def _connections_key(self, session_id: str) -> str:
         return f"chat:{session_id}:connections"
@@ -249,6 +331,25 @@ class CommunicationFoundation:
         return {text(key): json.loads(value) for key, value in raw.items()}
 
 
+class LiveQueue(asyncio.Queue[Event]):
+    """One socket's live events; `overflowed` is set once it was full when an event came."""
+
+    def __init__(self, maxsize: int = 0) -> None:
+        super().__init__(maxsize)
+        self.overflowed = asyncio.Event()
+
+    def offer(self, event: Event) -> None:
+        if self.overflowed.is_set():
+            return
+        try:
+            self.put_nowait(event)
+        except asyncio.QueueFull:
+            self.overflowed.set()
+            # Never delivered now (the consumer resumes from the stream): free them at once.
+            while not self.empty():
+                self.get_nowait()
+
+
 class LiveRelay:
     """One Redis subscription per API process, fanned out to the local sockets.
 
@@ -258,7 +359,7 @@ class LiveRelay:
 
     def __init__(self, client: redis.Redis) -> None:
         self._pubsub = client.pubsub()
-        self._listeners: dict[str, set[asyncio.Queue[Event]]] = {}
+        self._listeners: dict[str, set[LiveQueue]] = {}
         self._confirmed: dict[str, asyncio.Event] = {}
         self._task: asyncio.Task[None] | None = None
         self._control_channel = "chat:relay-control"
@@ -274,9 +375,13 @@ class LiveRelay:
             await asyncio.gather(self._task, return_exceptions=True)
         await self._pubsub.aclose()  # type: ignore[no-untyped-call]
 
-    async def subscribe(self, conversation: Conversation) -> asyncio.Queue[Event]:
-        """A queue of the conversation's live events, from the moment this returns."""
-        queue: asyncio.Queue[Event] = asyncio.Queue()
+    async def subscribe(self, conversation: Conversation, max_events: int = 0) -> LiveQueue:
+        """A queue of the conversation's live events, from the moment this returns.
+
+        With `max_events`, a queue that fills up is marked `overflowed` and gets no more
+        events: its consumer has fallen behind and must catch up from the stream.
+        """
+        queue = LiveQueue(max_events)
         channel = conversation.channel
         listeners = self._listeners.setdefault(channel, set())
         listeners.add(queue)
@@ -289,7 +394,7 @@ class LiveRelay:
             await self._confirmed[channel].wait()
         return queue
 
-    async def unsubscribe(self, conversation: Conversation, queue: asyncio.Queue[Event]) -> None:
+    async def unsubscribe(self, conversation: Conversation, queue: LiveQueue) -> None:
         channel = conversation.channel
         listeners = self._listeners.get(channel)
         if listeners is None:
@@ -319,7 +424,7 @@ class LiveRelay:
                     self._resync_pending = False
                     for queues in self._listeners.values():
                         for queue in queues:
-                            queue.put_nowait(RESYNC)
+                            queue.offer(RESYNC)
                 confirmed = self._confirmed.get(channel)
                 if confirmed is not None:
                     confirmed.set()
@@ -329,7 +434,22 @@ class LiveRelay:
             event_id, _, body = text(message["data"]).partition("|")
             event = Event(event_id, body, live=True)
             for queue in self._listeners.get(channel, ()):
-                queue.put_nowait(event)
+                queue.offer(event)
+
+
+def _newest_within(raw: list[bytes], max_bytes: int | None) -> list[bytes]:
+    """The newest of `raw` (oldest first) whose stored sizes add up to at most `max_bytes`;
+    always the newest one, so that a client sees where the conversation stands."""
+    if max_bytes is None:
+        return raw
+    kept = 0
+    total = 0
+    for item in reversed(raw):
+        total += len(item)
+        if total > max_bytes and kept:
+            break
+        kept += 1
+    return raw[len(raw) - kept :]
 
 
 def _trimmed_past(info: dict[str, Any], event_id: str) -> bool:
@@ -354,7 +474,7 @@ def _replay_point(messages: list[dict[str, Any]]) -> str:
     ones still being answered: replaying from the first of them brings the streaming reply's
     earlier chunks too. With none, the history is complete up to its last message.
     """
-    last_reply = max((i for i, m in enumerate(messages) if m["role"] == "assistant"), default=-1)
+    last_reply = max((i for i, m in enumerate(messages) if m["role"] != "user"), default=-1)
     unanswered = messages[last_reply + 1 :]
     if unanswered:
         return str(unanswered[0]["event_id"])
@@ -367,9 +487,10 @@ async def window_before(
     """The conversation's last `limit` messages before message `seq`, oldest first."""
     messages = await communication.history(conversation, limit + 1)
     window = [
-        WindowMessage(role=message["role"], content=message["content"])
+        WindowMessage(role=message["role"], content=message["content"], seq=message["seq"])
         for message in messages
-        if message["seq"] < seq
+        # Failure notices are for the user, not for the agent.
+        if message["seq"] < seq and message["role"] in ("user", "assistant")
     ]
     return window[-limit:]
 

@@ -95,7 +95,8 @@ class SessionStore:
 
     async def resolve(self, token: str) -> SessionRecord | None:
         """The usable session a token opens, or None for a forged, expired or ended one."""
-        if not token or len(token) > 128:
+        # Minted tokens are URL-safe ASCII; anything else (a lone surrogate, say) is no token.
+        if not token or len(token) > 128 or not token.isascii():
             return None
         session_id = await self._redis.get(_token_key(token))
         if session_id is None:

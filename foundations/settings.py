@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import timedelta
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -53,6 +54,22 @@ class Settings(BaseSettings):
     # ... and how many refusals in a row before it is closed with 1008.
     socket_flood_strikes: int = 20
 
+    # Admission and validation at the edge (docs/security.md). Per client address, per minute:
+    client_sessions_per_minute: int = 30
+    client_sockets_per_minute: int = 120
+    # Sockets open at once on one session, across its conversations and API processes.
+    max_sockets_per_session: int = 20
+    # Proxies (addresses or networks, e.g. "10.0.0.0/8") whose X-Forwarded-For / Forwarded
+    # headers name the client; from anyone else those headers are ignored.
+    trusted_proxies: list[str] = Field(default_factory=list)
+    # Live events waiting to be written to one socket; past it the socket is closed (4012).
+    socket_queue_events: int = 1000
+    # Cancel frames a socket may send per second, with room for a burst.
+    socket_cancels_per_second: float = 2.0
+    socket_cancel_burst: int = 10
+    # REST request bodies; uploads have their own cap.
+    max_request_body_bytes: int = 64 * 1024
+
     # Sessions and messages
     session_ttl_seconds: int = 7 * 24 * 3600
     max_message_chars: int = 8000
@@ -67,6 +84,14 @@ class Settings(BaseSettings):
     user_messages_per_minute: int = 120
     blocked_terms: list[str] = Field(default_factory=list)
 
+    # Storage bounds
+    # A closed session's histories, streams and uploads expire this long after it is closed
+    # (after its last accepted turn), instead of after the full session TTL.
+    closed_session_retention_seconds: int = 600
+    # conversation_restored (and each page of GET /api/chat/conversation/messages) holds the
+    # newest messages that fit in this many bytes; older ones are read page by page.
+    restore_max_bytes: int = 1024 * 1024
+
     # Agents
     reply_provider: Literal["builtin", "openai"] = "builtin"
     # Deltas that arrive within this window go out as one chat_chunk (the first at once).
@@ -77,6 +102,21 @@ class Settings(BaseSettings):
     openai_base_url: str = "http://localhost:11434/v1"
     openai_api_key: str = ""
     openai_model: str = "gpt-4o-mini"
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            ipaddress.ip_network(entry.strip(), strict=False)  # ValueError names the bad entry
+        return value
+
+    # Bounded CPU: orchestrator capabilities (parsers) run in child processes, this many at a
+    # time, each killed after this many seconds (kept under the workflow's one-minute
+    # activity timeout so the user hears why). See docs/security.md.
+    capability_processes: int = 2
+    capability_timeout_seconds: float = 30.0
+    # Address space of each capability process; the worst 10 MB inputs peak near 300 MB.
+    capability_memory_mb: int = 1024
 
     # Lifecycle
     # On SIGTERM/SIGINT the worker stops taking tasks and gives running activities (replies

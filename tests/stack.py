@@ -77,6 +77,9 @@ def running_stack() -> Iterator[RunningStack]:
             "USER_MESSAGES_PER_MINUTE": "10000",
             "SOCKET_FRAMES_PER_SECOND": "200",
             "SOCKET_BURST": "50",
+            # Every test connects from 127.0.0.1: one client address for the whole suite.
+            "CLIENT_SESSIONS_PER_MINUTE": "1000000",
+            "CLIENT_SOCKETS_PER_MINUTE": "1000000",
         }
         start_worker(processes, env, logs)
         start_api(processes, env, api_port, logs)

@@ -23,6 +23,7 @@ from agents.replies import ReplyProvider
 from foundations.communication import CommunicationFoundation
 from foundations.gateway import PlatformGateway
 from foundations.metrics import CountingRedis
+from foundations.processes import ProcessRunner
 from foundations.sessions import SessionStore
 from foundations.settings import Settings
 from foundations.uploads import UploadStore
@@ -34,6 +35,9 @@ from workflows.chat_session import ChatSessionWorkflow
 WORKFLOW_RUNNER = SandboxedWorkflowRunner(
     restrictions=SandboxRestrictions.default.with_passthrough_modules("agents")
 )
+
+# Imported once by the server that forks capability processes, so each starts in milliseconds.
+CAPABILITY_PRELOAD = ("activities.orchestration",)
 
 # Heartbeats deliver cancellation: this keeps a user's Stop within about a second.
 HEARTBEAT_THROTTLE = timedelta(seconds=1)
@@ -114,7 +118,17 @@ def activities(
         settings.context_window_messages,
     )
     orchestrating = gateway.grant(Orchestration.REALM, Orchestration.USES)
-    orchestration = Orchestration(orchestrating["orchestrators"], orchestrating["file_storage"])
+    orchestration = Orchestration(
+        orchestrating["orchestrators"],
+        orchestrating["file_storage"],
+        orchestrating["communication_foundation"],
+        ProcessRunner(
+            settings.capability_processes,
+            preload=CAPABILITY_PRELOAD,
+            memory_bytes=settings.capability_memory_mb * 1024 * 1024,
+        ),
+        settings.capability_timeout_seconds,
+    )
     post_office = PostOffice(
         gateway.grant(PostOffice.REALM, PostOffice.USES)["communication_foundation"]
     )
@@ -130,6 +144,8 @@ def activities(
         conductor.route,
         orchestration.run_capability,
         post_office.record_user_message,
+        post_office.read_message,
+        post_office.forget_session,
         post_office.record_reply,
         post_office.announce_handoff,
         post_office.report_turn_failure,
@@ -144,13 +160,14 @@ def chat_worker(
     *,
     task_queue: str | None = None,
     provider: ReplyProvider | None = None,
+    orchestrators: OrchestratorRegistry | None = None,
 ) -> Worker:
     return Worker(
         client,
         task_queue=task_queue or settings.task_queue,
         workflows=[ChatSessionWorkflow],
         workflow_runner=WORKFLOW_RUNNER,
-        activities=activities(redis_client, settings, provider),
+        activities=activities(redis_client, settings, provider, orchestrators),
         max_concurrent_activities=200,
         default_heartbeat_throttle_interval=HEARTBEAT_THROTTLE,
         max_heartbeat_throttle_interval=HEARTBEAT_THROTTLE,

@@ -10,6 +10,7 @@ pending turns and recent dedupe ids.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -28,11 +29,14 @@ with workflow.unsafe.imports_passed_through():
     from activities.conductor import Conductor, RouteInput
     from activities.orchestration import Orchestration, RunCapabilityInput
     from activities.post_office import (
+        ForgetSessionInput,
         HandoffInput,
         PostOffice,
+        ReadMessageInput,
         RecordReplyInput,
         RecordUserMessageInput,
         TurnFailedInput,
+        reply_id,
     )
     from activities.traffic_cop import AdmitInput, TrafficCop
     from agents.capabilities import CapabilityRequest
@@ -66,6 +70,15 @@ CAPABILITY_TIMEOUT = timedelta(minutes=1)
 CAPABILITY_RETRY = RetryPolicy(maximum_attempts=3, initial_interval=timedelta(seconds=1))
 # Client message ids remembered in workflow state for instant duplicate acks.
 RECENT_CLIENT_IDS = 500
+# No payload this workflow writes (an activity's input or result, an update, the input of the
+# next run) may exceed this, whatever the user sends; Temporal terminates a workflow at 2 MB.
+# What fills the largest one, the reply activity's input: the message (8,000 characters, 12
+# bytes each at worst: 94 KiB) and a capability summary (CAPABILITY_SUMMARY_MAX_BYTES, 48 KiB).
+# A reply is cut at REPLY_MAX_BYTES (96 KiB). Everything longer, earlier turns and the texts of
+# pending turns, stays in Redis and is named by id or sequence number.
+PAYLOAD_BUDGET_BYTES = 256 * 1024
+# Turns waiting per conversation: each one's entry travels through continue-as-new.
+MAX_PENDING_TURNS = 100
 
 SESSION_ID_ATTRIBUTE = SearchAttributeKey.for_keyword("ChatSessionId")
 USER_ID_ATTRIBUTE = SearchAttributeKey.for_keyword("ChatUserId")
@@ -93,7 +106,8 @@ class Turn:
 
     message_id: str
     seq: int
-    message: str
+    # Empty once the turn has travelled through continue-as-new: it is read from the history.
+    message: str = ""
     # The stream id of the message's event: when it was recorded.
     event_id: str = ""
 
@@ -135,6 +149,9 @@ class ChatSessionInput:
     max_message_chars: int = 8000
     idle_timeout_seconds: float = 30 * 60
     max_turns_per_run: int = 500
+    # A closed session's messages and streams are gone this long after its last turn: open
+    # pages still get the final replies, nothing stays for the session's full lifetime.
+    closed_retention_seconds: int = 600
     # Carried over continue-as-new.
     conversations: dict[AgentType, ConversationState] = field(default_factory=dict)
     recent_acks: dict[str, SubmitMessageResult] = field(default_factory=dict)
@@ -215,6 +232,13 @@ class ChatSessionWorkflow:
         await workflow.wait_condition(
             lambda: not self._running and workflow.all_handlers_finished()
         )
+        if self._closed and workflow.patched("forget-closed-session"):
+            await workflow.execute_local_activity_method(
+                PostOffice.forget_session,
+                ForgetSessionInput(input.session_id, input.closed_retention_seconds),
+                start_to_close_timeout=LOCAL_STEP_TIMEOUT,
+                retry_policy=TURN_STEP_RETRY,
+            )
 
     @workflow.update
     async def submit_message(self, input: SubmitMessageInput) -> SubmitMessageResult:
@@ -222,8 +246,13 @@ class ChatSessionWorkflow:
         dedupe_key = f"{input.agent_type.value}:{input.client_message_id}"
         lock = self._locks.setdefault(input.agent_type, asyncio.Lock())
         async with lock:
-            if input.client_message_id and dedupe_key in self._recent_acks:
-                original = self._recent_acks[dedupe_key]
+            # Remembered by message id (a fixed size), and by the client's id in older runs.
+            original = (
+                self._recent_acks.get(self._message_id(input)) or self._recent_acks.get(dedupe_key)
+                if input.client_message_id
+                else None
+            )
+            if original is not None:
                 return SubmitMessageResult(
                     original.message_id, original.seq, original.event_id, duplicate=True
                 )
@@ -257,8 +286,10 @@ class ChatSessionWorkflow:
                 message_id, recorded.seq, recorded.event_id, duplicate=not recorded.first_time
             )
             if input.client_message_id:
-                self._remember(dedupe_key, result)
-            if result.duplicate:
+                self._remember(message_id, result)
+            # A message first recorded by a run that was lost (terminated, reset) was never
+            # answered: this resend gets it answered, unless the turn is already in hand here.
+            if result.duplicate and (recorded.answered or self._is_pending(message_id)):
                 return result
             conversation = self._conversation(input.agent_type)
             conversation.pending.append(
@@ -279,6 +310,13 @@ class ChatSessionWorkflow:
             raise ApplicationError(f"Unknown agent type {input.agent_type!r}.", type="UnknownAgent")
         if not input.message.strip():
             raise ApplicationError("The message is empty.", type="EmptyMessage")
+        conversation = self._conversations.get(input.agent_type)
+        if conversation is not None and len(conversation.pending) >= MAX_PENDING_TURNS:
+            raise ApplicationError(
+                f"{MAX_PENDING_TURNS} messages are still waiting for their replies; "
+                "send this one when some have been answered.",
+                type="TooManyPendingMessages",
+            )
         if len(input.message) > self._input.max_message_chars:
             raise ApplicationError(
                 f"The message has {len(input.message)} characters; "
@@ -355,6 +393,13 @@ class ChatSessionWorkflow:
         session_id = self._input.session_id
         self._show_details()
         try:
+            if not turn.message:
+                turn.message = await workflow.execute_local_activity_method(
+                    PostOffice.read_message,
+                    ReadMessageInput(session_id, conversation, turn.seq),
+                    start_to_close_timeout=LOCAL_STEP_TIMEOUT,
+                    retry_policy=TURN_STEP_RETRY,
+                )
             decision = await workflow.execute_local_activity_method(
                 Conductor.route,
                 RouteInput(session_id, conversation, turn.message, turn.seq),
@@ -376,7 +421,7 @@ class ChatSessionWorkflow:
                 )
             outcome = None
             if decision.capability is not None:
-                outcome = await self._run_capability(decision.capability)
+                outcome = await self._run_capability(decision.capability, conversation)
             reply = await self._generate_reply(conversation, turn, decision.agent_type, outcome)
             await workflow.execute_local_activity_method(
                 PostOffice.record_reply,
@@ -398,12 +443,14 @@ class ChatSessionWorkflow:
             workflow.logger.warning("turn for %s failed: %s", turn.message_id, error.cause)
             await self._report_turn_failure(conversation, turn, error.cause)
 
-    async def _run_capability(self, request: CapabilityRequest) -> CapabilityOutcome:
+    async def _run_capability(
+        self, request: CapabilityRequest, conversation: AgentType
+    ) -> CapabilityOutcome:
         """Run the liaison's capability; a failure becomes something the reply can say."""
         try:
             return await workflow.execute_activity_method(
                 Orchestration.run_capability,
-                RunCapabilityInput(self._input.session_id, request),
+                RunCapabilityInput(self._input.session_id, request, conversation),
                 start_to_close_timeout=CAPABILITY_TIMEOUT,
                 retry_policy=CAPABILITY_RETRY,
             )
@@ -422,17 +469,17 @@ class ChatSessionWorkflow:
         agent_type: AgentType,
         capability: CapabilityOutcome | None,
     ) -> GeneratedReply:
-        reply_id = f"r-{turn.message_id}"
+        reply = reply_id(turn.message_id)
         if turn.message_id in self._cancelled:
             self._cancelled.discard(turn.message_id)
-            return GeneratedReply(reply_id, "", cancelled=True)
+            return GeneratedReply(reply, "", cancelled=True)
         handle = workflow.start_activity_method(
             AgentReplies.generate_reply,
             GenerateReplyInput(
                 session_id=self._input.session_id,
                 conversation=conversation,
                 agent_type=agent_type,
-                message_id=reply_id,
+                message_id=reply,
                 in_reply_to=turn.message_id,
                 in_reply_to_seq=turn.seq,
                 message=turn.message,
@@ -450,7 +497,7 @@ class ChatSessionWorkflow:
             return await handle
         except ActivityError as error:
             if isinstance(error.cause, CancelledError):  # stopped before it started streaming
-                return GeneratedReply(reply_id, "", cancelled=True)
+                return GeneratedReply(reply, "", cancelled=True)
             raise
         finally:
             del self._replying[conversation]
@@ -467,6 +514,7 @@ class ChatSessionWorkflow:
                     in_reply_to=turn.message_id,
                     code="reply_failed",
                     message=_user_facing(cause),
+                    timestamp=workflow.now().isoformat(),
                 ),
                 start_to_close_timeout=LOCAL_STEP_TIMEOUT,
                 retry_policy=TURN_STEP_RETRY,
@@ -491,8 +539,15 @@ class ChatSessionWorkflow:
             return "m-" + uuid.uuid5(_MESSAGE_NAMESPACE, name).hex
         return "m-" + workflow.uuid4().hex
 
-    def _remember(self, dedupe_key: str, result: SubmitMessageResult) -> None:
-        self._recent_acks[dedupe_key] = result
+    def _is_pending(self, message_id: str) -> bool:
+        return any(
+            turn.message_id == message_id
+            for conversation in self._conversations.values()
+            for turn in conversation.pending
+        )
+
+    def _remember(self, key: str, result: SubmitMessageResult) -> None:
+        self._recent_acks[key] = result
         while len(self._recent_acks) > RECENT_CLIENT_IDS:
             del self._recent_acks[next(iter(self._recent_acks))]
 
@@ -516,7 +571,18 @@ class ChatSessionWorkflow:
                 max_message_chars=self._input.max_message_chars,
                 idle_timeout_seconds=self._input.idle_timeout_seconds,
                 max_turns_per_run=self._input.max_turns_per_run,
-                conversations=self._conversations,
+                closed_retention_seconds=self._input.closed_retention_seconds,
+                # Texts stay in Redis: the next run reads each one when its turn comes.
+                conversations={
+                    agent_type: dataclasses.replace(
+                        state,
+                        pending=[
+                            Turn(turn.message_id, turn.seq, event_id=turn.event_id)
+                            for turn in state.pending
+                        ],
+                    )
+                    for agent_type, state in self._conversations.items()
+                },
                 recent_acks=self._recent_acks,
             )
         )
@@ -531,6 +597,10 @@ class ChatSessionWorkflow:
 
 
 def _user_facing(cause: BaseException | None) -> str:
+    """Generic words only: the cause can quote the model server, which can quote secrets."""
     if isinstance(cause, ApplicationError) and cause.type == "ReplyRejected":
-        return f"The agent could not answer this message: {cause.message}"
+        return (
+            "The agent could not answer this message. Try saying it differently, "
+            "or start a new conversation if this one has grown long."
+        )
     return "The agent could not answer right now. Please send the message again."

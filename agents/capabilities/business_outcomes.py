@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from agents.capabilities.types import CapabilityInputError
@@ -21,8 +21,10 @@ _GOAL_CUE = re.compile(
 _NOT_A_GOAL = re.compile(
     r"\b(roadmap|outline|plan from|the goals we|draft|can you|could you|please)\b", re.IGNORECASE
 )
+# The whitespace before the number is only entered at its start ((?<!\s)): tried from every
+# space of a long run, the scan was quadratic in the run.
 _TARGET = re.compile(
-    r"(?:from\s+\S+\s+)?(?:to|by)?\s*[$€£]?\d[\d,.]*\s*(?:%|percent|k\b|m\b|million|"
+    r"(?:from\s+\S+\s+)?(?:to|by)?(?:(?<!\s)\s+)?[$€£]?\d[\d,.]*\s*(?:%|percent|k\b|m\b|million|"
     r"customers|users|people|hours|days|weeks|clients|stores|markets|employees)?"
     r"|\b(?:double|triple|halve)\b",
     re.IGNORECASE,
@@ -59,6 +61,8 @@ class Roadmap:
     """A roadmap outline: the user's goals, grouped into Now / Next / Later."""
 
     items: list[RoadmapItem]
+    # What a cap left out, in words for the reply.
+    notes: list[str] = field(default_factory=list)
 
     def by_horizon(self) -> dict[Horizon, list[RoadmapItem]]:
         grouped: dict[Horizon, list[RoadmapItem]] = {horizon: [] for horizon in Horizon}
@@ -84,14 +88,22 @@ class Roadmap:
                 "To firm it up, give each goal a number and a date, e.g. "
                 '"reduce churn from 8% to 5% by Q4".'
             )
+        lines.extend(self.notes)
         return "\n".join(lines)
+
+
+# Joined goals: "..., and ...", "... and ...". Entering a whitespace run only at its start
+# keeps the scan linear in the run's length.
+_AND_SPLIT = re.compile(r"(?:,|(?<!\s))\s+and\s+(?=\w+\s)|,\s+(?=(?:and\s+)?(?:to\s+)?[a-z]+\s)")
+# Characters of the user's statements a roadmap reads, newest kept: goals live in a few turns.
+MAX_STATEMENT_CHARS = 20_000
 
 
 def _clauses(statement: str) -> list[str]:
     parts = []
     for sentence in re.split(r"(?<=[.!?;])\s+|\n+", statement):
         # "grow revenue 20% by Q4 and cut churn to 5%": two goals joined by "and".
-        pieces = re.split(r",?\s+and\s+(?=\w+\s)|,\s+(?=(?:and\s+)?(?:to\s+)?[a-z]+\s)", sentence)
+        pieces = _AND_SPLIT.split(sentence)
         if all(_GOAL_CUE.search(piece) for piece in pieces):
             parts.extend(pieces)
         else:
@@ -116,9 +128,23 @@ def _first_step(goal: str, target: str | None) -> str:
     return "decide the metric that shows progress, then measure its baseline."
 
 
+def latest_text(texts: Sequence[str], limit: int) -> list[str]:
+    """The newest texts that fit in `limit` characters, oldest first; the oldest one may be cut
+    to its end, where the latest words are."""
+    kept: list[str] = []
+    room = limit
+    for text in reversed(texts):
+        if room <= 0:
+            break
+        kept.append(text[-room:])
+        room -= len(kept[-1])
+    return kept[::-1]
+
+
 def extract_goals(statements: Sequence[str]) -> list[str]:
     """The goal clauses in what the user said, oldest first, without repeats."""
     goals: list[str] = []
+    seen: set[str] = set()
     for statement in statements:
         for clause in _clauses(statement):
             if not _GOAL_CUE.search(clause) or (
@@ -133,7 +159,8 @@ def extract_goals(statements: Sequence[str]) -> list[str]:
                 flags=re.IGNORECASE,
             ).strip()
             goal = goal[:1].upper() + goal[1:]
-            if len(goal.split()) >= 2 and goal.lower() not in (g.lower() for g in goals):
+            if len(goal.split()) >= 2 and goal.lower() not in seen:
+                seen.add(goal.lower())
                 goals.append(goal)
     return goals
 
@@ -143,7 +170,8 @@ def outline_roadmap(statements: Sequence[str]) -> Roadmap:
 
     Raises CapabilityInputError, with an example, when no goal can be found.
     """
-    goals = extract_goals(statements)
+    read = latest_text(statements, MAX_STATEMENT_CHARS)
+    goals = extract_goals(read)
     if not goals:
         raise CapabilityInputError(
             "I could not find any goals in our conversation yet. Tell me what you want to "
@@ -168,4 +196,10 @@ def outline_roadmap(statements: Sequence[str]) -> Roadmap:
         )
     order = list(Horizon)
     items.sort(key=lambda item: order.index(item.horizon))
-    return Roadmap(items)
+    notes = []
+    if sum(map(len, read)) < sum(map(len, statements)):
+        notes.append(
+            f"You wrote {sum(map(len, statements)):,} characters in all; I looked for goals in "
+            f"the latest {MAX_STATEMENT_CHARS:,}."
+        )
+    return Roadmap(items, notes)

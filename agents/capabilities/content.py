@@ -5,8 +5,12 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import itertools
 import json
 import re
+import sys
+from collections import Counter
+from collections.abc import Sized
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Literal
@@ -41,6 +45,19 @@ _BINARY_SIGNATURES: list[tuple[bytes, str]] = [
 ]
 _MISSING = frozenset({"", "na", "n/a", "null", "none", "nan", "-", "--"})
 
+# What one parse reads at most, so its time and memory follow the caps, not the file's shape.
+# The reply says when a cap bit ("the file has 200,000 columns; I read the first 1,000").
+MAX_COLUMNS = 1_000
+# Cells kept for the figures; rows past it are still counted, not read.
+MAX_CELLS = 1_000_000
+# Distinct fields of a JSON array's records (or keys of an object) listed in a report.
+MAX_JSON_KEYS = 1_000
+# A file without a telling extension is named from this many characters at most, so
+# describing an upload costs little for any size.
+_SNIFF_CHARS = 64 * 1024
+# Ragged lines remembered by number; the rest are counted.
+_RAGGED_SHOWN = 5
+
 
 @dataclass(frozen=True)
 class UploadMetadata:
@@ -60,10 +77,38 @@ class Table:
     """A delimited file, decoded: the header and the data rows."""
 
     delimiter: str
+    # The first MAX_COLUMNS columns of the header, and the rows read, cut to those columns.
     header: list[str]
     rows: list[list[str]]
-    # Data rows whose number of fields differs from the header's, by 1-based line number.
+    # The first few data rows whose number of fields differs from the header's, by 1-based
+    # line number, and how many such rows there are in all.
     ragged_lines: list[int] = field(default_factory=list)
+    ragged_count: int = 0
+    # The file's full header width and number of data rows, read or not.
+    column_count: int = 0
+    row_count: int = 0
+
+    def columns(self) -> list[list[str]]:
+        """The cells of each column, read in one pass: cost follows the cells, not the shape."""
+        cells: list[list[str]] = [[] for _ in self.header]
+        for row in self.rows:
+            for column, cell in zip(cells, row, strict=False):
+                column.append(cell)
+        return cells
+
+    def notes(self) -> list[str]:
+        """What a cap left out, in words for the reply; empty when the whole file was read."""
+        notes = []
+        if self.column_count > len(self.header):
+            notes.append(
+                f"The file has {self.column_count:,} columns; I read the first {len(self.header):,}."
+            )
+        if self.row_count > len(self.rows):
+            notes.append(
+                f"The file has {self.row_count:,} data rows; I read the first {len(self.rows):,} "
+                f"(up to {MAX_CELLS:,} cells) for these figures."
+            )
+        return notes
 
 
 @dataclass(frozen=True)
@@ -75,16 +120,21 @@ class CsvReport:
     empty_columns: list[str]
     mixed_columns: list[str]
     ragged_lines: list[int]
+    ragged_count: int = 0
+    column_count: int = 0
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
 class JsonReport:
     top_level: str  # object, array, string, number, boolean, null
-    keys: list[str]  # an object's keys, or the fields of an array's records
+    keys: list[str]  # an object's keys, or the fields of an array's records (MAX_JSON_KEYS)
     length: int  # keys of an object, items of an array
     record_count: int  # items of an array that are objects
     shared_keys: list[str]  # fields every record has
     sample: str
+    key_count: int = 0  # distinct keys or fields in all, listed or not
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -117,7 +167,7 @@ class FileReport:
             )
             parts = [
                 f"It has {plural(details.row_count, 'data row')} and "
-                f"{plural(len(details.columns), 'column')} "
+                f"{plural(max(details.column_count, len(details.columns)), 'column')} "
                 f"separated by {delimiter}: {_listing(details.columns)}."
             ]
             if details.sample:
@@ -131,23 +181,27 @@ class FileReport:
                     "check them before analysis."
                 )
             if details.ragged_lines:
-                lines = ", ".join(map(str, details.ragged_lines[:5]))
+                lines = ", ".join(map(str, details.ragged_lines[:_RAGGED_SHOWN]))
+                ragged = max(details.ragged_count, len(details.ragged_lines))
                 parts.append(
-                    f"{plural(len(details.ragged_lines), 'row')} with a different number of "
+                    f"{plural(ragged, 'row')} with a different number of "
                     f"fields than the header (line {lines})."
                 )
+            parts.extend(details.notes)
         elif isinstance(details, JsonReport):
             if details.top_level == "object":
                 parts = [
                     f"It is a JSON object with {plural(details.length, 'key')}: "
-                    f"{_listing(details.keys)}."
+                    f"{_listing(details.keys, total=details.key_count)}."
                 ]
             elif details.top_level == "array":
                 parts = [f"It is a JSON array of {plural(details.length, 'item')}"]
                 if details.record_count:
                     parts[0] += (
                         f", {details.record_count} of them records with the fields "
-                        f"{_listing(details.keys)}."
+                        f"{_listing(details.keys, total=details.key_count)}."
+                        if details.keys
+                        else f", {details.record_count} of them empty records."
                     )
                     if details.shared_keys and details.shared_keys != details.keys:
                         parts.append(f"Every record has {_listing(details.shared_keys)}.")
@@ -155,6 +209,7 @@ class FileReport:
                     parts[0] += "."
             else:
                 parts = [f"It is a single JSON {details.top_level}: {details.sample}."]
+            parts.extend(details.notes)
         else:
             parts = [
                 f"It has {plural(details.lines, 'line')}, {plural(details.words, 'word')} "
@@ -184,9 +239,11 @@ def _size(size: int) -> str:
     return f"{size / (1024 * 1024):.1f} MB"
 
 
-def _listing(items: list[str], limit: int = 8) -> str:
+def _listing(items: list[str], limit: int = 8, total: int = 0) -> str:
+    """The first `limit` items and how many more; `total` counts items a cap left out too."""
+    total = max(total, len(items))
     shown = ", ".join(items[:limit])
-    return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
+    return shown + (f" and {total - limit:,} more" if total > limit else "")
 
 
 def decode(name: str, data: bytes) -> tuple[str, str]:
@@ -217,19 +274,40 @@ def _kind(name: str, text: str) -> FileKind:
         return kind
     stripped = text.lstrip()
     if stripped.startswith(("{", "[")):
-        try:
-            json.loads(stripped)
-            return "json"
-        except ValueError:
-            pass
-    lines = [line for line in stripped.splitlines()[:20] if line.strip()]
+        if len(stripped) > _SNIFF_CHARS:
+            # Too big to load just to name it: brackets at both ends will do; parsing it
+            # later reports any error in the middle plainly.
+            if stripped.rstrip().endswith(("}", "]")):
+                return "json"
+        else:
+            try:
+                json.loads(stripped)
+                return "json"
+            except ValueError:
+                pass
+            except RecursionError:
+                return "json"  # nested too deeply to load: the JSON report says so
+    head = stripped[:_SNIFF_CHARS]
+    if len(stripped) > _SNIFF_CHARS:
+        head = head[: head.rfind("\n") + 1]  # whole lines only
+    lines = [line for line in _head_lines(head, 20) if line.strip()]
     if len(lines) >= 2:
-        delimiter = detect_delimiter(text)
+        delimiter = detect_delimiter(head)
         if delimiter is not None:
             counts = {len(row) for row in csv.reader(lines, delimiter=delimiter)}
             if len(counts) == 1:
                 return "csv"
     return "text"
+
+
+def _head_lines(text: str, count: int) -> list[str]:
+    """The first `count` lines, without splitting the rest of a large file."""
+    end = 0
+    for _ in range(count):
+        end = text.find("\n", end) + 1
+        if end == 0:
+            return text.splitlines()[:count]
+    return text[:end].splitlines()[:count]
 
 
 def describe_upload(name: str, data: bytes, content_type: str | None = None) -> UploadMetadata:
@@ -250,7 +328,7 @@ def detect_delimiter(text: str) -> str | None:
 
     More robust than csv.Sniffer, which is misled by "$1,200.50" in a semicolon file.
     """
-    lines = [line for line in text.splitlines()[:50] if line.strip()]
+    lines = [line for line in _head_lines(text, 50) if line.strip()]
     best: tuple[float, int] | None = None
     chosen = None
     for delimiter in (",", ";", "\t", "|"):
@@ -268,22 +346,42 @@ def detect_delimiter(text: str) -> str | None:
 
 
 def read_table(name: str, text: str) -> Table:
-    """Parse delimited text: the delimiter is detected, the first row is the header."""
+    """Parse delimited text: the delimiter is detected, the first row is the header.
+
+    One pass over the file, keeping at most MAX_COLUMNS columns and MAX_CELLS cells; rows
+    past the cells cap are counted, not kept.
+    """
     delimiter = detect_delimiter(text) or ("\t" if name.lower().endswith(".tsv") else ",")
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    header: list[str] | None = None
+    width = 0
+    rows: list[list[str]] = []
+    cells = row_count = ragged_count = 0
+    ragged: list[int] = []
     try:
-        rows = [(reader.line_num, row) for row in reader if any(cell.strip() for cell in row)]
+        for row in reader:
+            if not any(cell.strip() for cell in row):
+                continue
+            if header is None:
+                header, width = [cell.strip() for cell in row[:MAX_COLUMNS]], len(row)
+                continue
+            row_count += 1
+            if len(row) != width:
+                ragged_count += 1
+                if len(ragged) < _RAGGED_SHOWN:
+                    ragged.append(reader.line_num)
+            if cells < MAX_CELLS:
+                kept = [cell.strip() for cell in row[:MAX_COLUMNS]]
+                rows.append(kept)
+                cells += max(len(kept), 1)
     except csv.Error as error:
         raise CapabilityInputError(
             f"{name} could not be read as CSV at line {reader.line_num}: {error}. "
             "Check the quotes on that line and upload it again."
         ) from None
-    if not rows:
+    if header is None:
         raise CapabilityInputError(f"{name} has no rows: it contains only blank lines.")
-    header = [cell.strip() for cell in rows[0][1]]
-    data = [[cell.strip() for cell in row] for _, row in rows[1:]]
-    ragged = [line for line, row in rows[1:] if len(row) != len(header)]
-    return Table(delimiter, header, data, ragged)
+    return Table(delimiter, header, rows, ragged, ragged_count, width, row_count)
 
 
 def is_missing(value: str) -> bool:
@@ -306,8 +404,7 @@ def _csv_report(name: str, text: str) -> CsvReport:
     table = read_table(name, text)
     columns = table.header
     empty, mixed = [], []
-    for index, column in enumerate(columns):
-        values = [row[index] for row in table.rows if index < len(row)]
+    for column, values in zip(columns, table.columns(), strict=True):
         present = [value for value in values if not is_missing(value)]
         if not present:
             empty.append(column)
@@ -317,7 +414,16 @@ def _csv_report(name: str, text: str) -> CsvReport:
             mixed.append(column)
     sample = dict(zip(columns, table.rows[0], strict=False)) if table.rows else {}
     return CsvReport(
-        table.delimiter, columns, len(table.rows), sample, empty, mixed, table.ragged_lines
+        table.delimiter,
+        columns,
+        table.row_count,
+        sample,
+        empty,
+        mixed,
+        table.ragged_lines,
+        table.ragged_count,
+        table.column_count,
+        table.notes(),
     )
 
 
@@ -341,18 +447,41 @@ def _json_report(name: str, text: str) -> JsonReport:
             f"{name} is not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}. "
             "Fix that spot (often a missing comma or quote) and upload it again."
         ) from None
+    except RecursionError:
+        raise CapabilityInputError(
+            f"{name} nests lists or objects more than {sys.getrecursionlimit():,} levels deep, "
+            "too deep to read: flatten it, or export it as CSV with one row per record."
+        ) from None
     kind = _json_type(value)
     sample = json.dumps(value, ensure_ascii=False)[:120]
     if isinstance(value, dict):
-        return JsonReport(kind, list(value), len(value), 0, [], sample)
+        keys = list(itertools.islice(value, MAX_JSON_KEYS))
+        return JsonReport(kind, keys, len(value), 0, [], sample, len(value), _key_notes(value))
     if isinstance(value, list):
         records = [item for item in value if isinstance(item, dict)]
-        keys: list[str] = []
+        # One pass: each field's number of records, in first-seen order (dicts keep it).
+        seen: Counter[str] = Counter()
         for record in records:
-            keys.extend(key for key in record if key not in keys)
-        shared = [key for key in keys if all(key in record for record in records)]
-        return JsonReport(kind, keys, len(value), len(records), shared, sample)
+            seen.update(record.keys())
+        shared = [key for key, count in seen.items() if count == len(records)]
+        keys = list(itertools.islice(seen, MAX_JSON_KEYS))
+        return JsonReport(
+            kind,
+            keys,
+            len(value),
+            len(records),
+            shared[:MAX_JSON_KEYS],
+            sample,
+            len(seen),
+            _key_notes(seen),
+        )
     return JsonReport(kind, [], 0, 0, [], sample)
+
+
+def _key_notes(keys: Sized) -> list[str]:
+    if len(keys) <= MAX_JSON_KEYS:
+        return []
+    return [f"The file has {len(keys):,} distinct keys; I list the first {MAX_JSON_KEYS:,}."]
 
 
 _HEADING = re.compile(r"^(#{1,6}\s+.+|[A-Z][^.!?:]{2,60}:)$")

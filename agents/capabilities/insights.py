@@ -57,6 +57,8 @@ class CsvSummary:
     categorical: list[CategoricalColumn] = field(default_factory=list)
     dates: list[DateColumn] = field(default_factory=list)
     charts: list[str] = field(default_factory=list)
+    # What a cap left out of the figures, in words for the reply.
+    notes: list[str] = field(default_factory=list)
 
     def render(self) -> str:
         """The statistics in a few sentences, with the figures, for the liaison to cite."""
@@ -87,6 +89,7 @@ class CsvSummary:
             parts.append(f"{date.name}: dates from {date.first} to {date.last}.")
         if self.charts:
             parts.append("Charts that fit: " + "; ".join(self.charts) + ".")
+        parts.extend(self.notes)
         return " ".join(parts)
 
 
@@ -127,11 +130,11 @@ def summarize_csv(upload: Upload, top: int = 3) -> CsvSummary:
     table = read_table(upload.name, text)
     if not table.rows:
         raise CapabilityInputError(f"{upload.name} has a header but no data rows to summarise.")
-    summary = CsvSummary(upload.name, len(table.rows))
-    for index, name in enumerate(table.header):
-        cells = [row[index] if index < len(row) else "" for row in table.rows]
+    summary = CsvSummary(upload.name, len(table.rows), notes=table.notes())
+    for name, cells in zip(table.header, table.columns(), strict=True):
         present = [cell for cell in cells if not is_missing(cell)]
-        missing = len(cells) - len(present)
+        # A row too short to reach this column is missing its value too.
+        missing = len(table.rows) - len(present)
         if not present:
             continue
         numbers = [to_number(cell) for cell in present]

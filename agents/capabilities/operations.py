@@ -9,11 +9,12 @@ from agents.capabilities.types import CapabilityInputError
 
 # Numbered or bulleted items, on their own lines or run together: "1. back up 2. deploy".
 _NUMBERED = re.compile(r"(?:^|\s)(?:\d{1,2}[.)]|[-*•])\s+")
-# Words that mark the next step in prose.
+# Words that mark the next step in prose. A whitespace run is only entered at its start
+# ((?<!\s)): tried from every space of a long run, the scan was quadratic in the run.
 _SEQUENCE = re.compile(
-    r"(?:[.;]\s*|,\s*|\s+)(?:and\s+)?(?:then|after\s+that|afterwards|next|finally|lastly|"
-    r"once\s+(?:that\s+is|it's|it\s+is)\s+done)\b[,:]?\s*"
-    r"|\s*(?:->|→|=>)\s*"
+    r"(?:[.;]\s*|,\s*|(?<!\s)\s+)(?:and\s+)?(?:then|after\s+that|afterwards|next|finally|"
+    r"lastly|once\s+(?:that\s+is|it's|it\s+is)\s+done)\b[,:]?\s*"
+    r"|(?<!\s)\s*(?:->|→|=>)\s*"
     r"|;\s*",
     re.IGNORECASE,
 )
@@ -35,6 +36,8 @@ _ROLE = re.compile(
 )
 _ROLE_NOISE = frozenset({"the", "a", "an", "our", "each", "every", "new", "same", "this", "that"})
 _REVIEW_MONTHS = 12
+# Characters of a described process an SOP is drafted from: an SOP is a page, not a book.
+MAX_PROCESS_CHARS = 20_000
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,8 @@ class Sop:
     title: str
     steps: list[str]
     roles: list[str] = field(default_factory=list)
+    # What a cap left out, in words for the reply.
+    notes: list[str] = field(default_factory=list)
 
     @property
     def checklist(self) -> list[str]:
@@ -65,6 +70,7 @@ class Sop:
             *self.checklist,
             "Records: keep the completed checklist with the date and who did it.",
             f"Review: every {_REVIEW_MONTHS} months, or whenever the process changes.",
+            *self.notes,
         ]
         return "\n".join(lines)
 
@@ -138,6 +144,14 @@ def build_sop(description: str, request: str = "") -> Sop:
     Raises CapabilityInputError, with an example of what to write, when fewer than two steps
     can be found.
     """
+    notes = []
+    if len(description) > MAX_PROCESS_CHARS:
+        notes.append(
+            f"Your description has {len(description):,} characters; I drafted the SOP from "
+            f"the first {MAX_PROCESS_CHARS:,}."
+        )
+        description = description[:MAX_PROCESS_CHARS]
+    request = request[:MAX_PROCESS_CHARS]
     steps = split_steps(description)
     title = _title(request, description)
     if len(steps) < 2:
@@ -147,4 +161,4 @@ def build_sop(description: str, request: str = "") -> Sop:
             'example: "First we log the request, then the manager approves it, finally '
             'finance pays it", or as a numbered list.'
         )
-    return Sop(title, steps, _roles(description))
+    return Sop(title, steps, _roles(description), notes)

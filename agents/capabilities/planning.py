@@ -22,7 +22,11 @@ from agents.replies import CapabilityOutcome, WindowMessage
 
 logger = logging.getLogger(__name__)
 
-FILE_NAME = re.compile(r"\b[\w\-.]+\.(?:csv|tsv|json|txt|md|log)\b", re.IGNORECASE)
+# A file name starts where a run of name characters starts ((?<!...)): tried from every
+# letter of a long run such as "a.a.a.a...", the scan was quadratic in the run.
+FILE_NAME = re.compile(
+    r"(?<![\w\-.])[\-.]*(?P<name>\w[\w\-.]*\.(?:csv|tsv|json|txt|md|log))\b", re.IGNORECASE
+)
 # "my file", "the csv", "this upload", "the data I sent": the user's own material.
 _OWN_MATERIAL = re.compile(
     r"\b(?:my|the|this|that|our|these|those)\s+(?:\w+\s+)?(?:files?|uploads?|csv|json|"
@@ -72,8 +76,24 @@ _STATED_GOAL = re.compile(
 )
 
 
+# Characters of earlier turns planning reads when looking back for a described process: the
+# process is in the last few turns, and reading every turn of a long window would cost more.
+PLANNING_LOOKBACK_CHARS = 20_000
+
+
 def _user_turns(window: Sequence[WindowMessage]) -> list[str]:
     return [message.content for message in window if message.role == "user"]
+
+
+def _recent_user_turns(window: Sequence[WindowMessage]) -> list[str]:
+    """The user's earlier turns, newest first, while they fit in PLANNING_LOOKBACK_CHARS."""
+    turns, room = [], PLANNING_LOOKBACK_CHARS
+    for turn in reversed(_user_turns(window)):
+        if len(turn) > room:
+            break
+        turns.append(turn)
+        room -= len(turn)
+    return turns
 
 
 def _plan_content(message: str) -> CapabilityRequest | None:
@@ -85,8 +105,8 @@ def _plan_content(message: str) -> CapabilityRequest | None:
         return CapabilityRequest(
             Capability.PARSE_FILE,
             AgentType.CONTENT_LIAISON,
-            f"you asked what is in {named.group(0) if named else 'your upload'}",
-            upload_name=named.group(0) if named else None,
+            f"you asked what is in {named.group('name') if named else 'your upload'}",
+            upload_name=named.group("name") if named else None,
         )
     return None
 
@@ -104,7 +124,7 @@ def _plan_insights(message: str) -> CapabilityRequest | None:
             Capability.SUMMARIZE_CSV,
             AgentType.INSIGHTS_LIAISON,
             "you asked for statistics of your data",
-            upload_name=named.group(0) if named else None,
+            upload_name=named.group("name") if named else None,
         )
     return None
 
@@ -115,7 +135,7 @@ def _plan_operations(message: str, window: Sequence[WindowMessage]) -> Capabilit
     if _GENERAL_QUESTION.search(message) and len(split_steps(message)) < 2:
         return None  # "how long does it take to write an SOP?" asks about SOPs
     # The steps are in this message, or in what the user described before asking.
-    for text in (message, *reversed(_user_turns(window))):
+    for text in (message, *_recent_user_turns(window)):
         if len(split_steps(text)) >= 2:
             return CapabilityRequest(
                 Capability.BUILD_SOP,
@@ -166,6 +186,11 @@ def plan_capability(
     return None
 
 
+OUT_OF_MEMORY = (
+    "That needed more memory than one request may use, so I stopped. Your data is untouched; "
+    "try a smaller file (fewer rows or columns) or a shorter description."
+)
+
 _NO_UPLOAD = {
     Capability.PARSE_FILE: (
         "There is no file in this session yet. Upload one (text, CSV or JSON, up to 10 MB) "
@@ -204,6 +229,9 @@ def run_capability(request: CapabilityRequest, upload: Upload | None = None) -> 
             summary = outline_roadmap(request.statements).render()
     except CapabilityInputError as error:
         return CapabilityOutcome(capability.value, False, str(error))
+    except MemoryError:
+        # The process running it has a memory cap (see foundations/processes.py).
+        return CapabilityOutcome(capability.value, False, OUT_OF_MEMORY)
     except Exception:
         # A capability bug must not end the turn: the user gets an apology and the log the trace.
         logger.exception("capability %s failed", capability.value)

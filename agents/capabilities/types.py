@@ -6,13 +6,16 @@ else with I/O stays in the activities.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from agents.catalog import AgentType
 
 # Uploads above this size are refused: parsing them in a reply would stall the conversation.
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+# The longest upload name.
+MAX_NAME_CHARS = 200
 
 
 class Capability(StrEnum):
@@ -53,6 +56,66 @@ class CapabilityRequest:
     statements: list[str] = field(default_factory=list)
     # What the user called the thing: "onboarding new employees", "2025".
     title: str | None = None
+    # A request that travels through the workflow names the user's messages that `text`,
+    # `title` and `statements` were taken from by sequence number instead of carrying them
+    # (see `by_reference`); where it runs they are read again (`with_texts`).
+    text_seq: int | None = None
+    title_seq: int | None = None
+    statement_seqs: list[int] = field(default_factory=list)
+
+    def by_reference(self, sources: Sequence[tuple[int, str]]) -> CapabilityRequest:
+        """This request naming its texts by the sequence numbers of the user messages
+        (`sources`: seq and content, oldest first) they were taken from.
+
+        A text found in no source stays inline: the planner only ever copies messages, so
+        that does not happen, and the request stays usable if it ever does.
+        """
+
+        def seq_of(text: str) -> int | None:
+            return next((seq for seq, content in reversed(sources) if content == text), None)
+
+        text_seq = seq_of(self.text) if self.text else None
+        title_seq = seq_of(self.title) if self.title else None
+        statement_seqs = [seq_of(statement) for statement in self.statements]
+        # Both can quote the message; no upload's name is longer (the edge refuses it).
+        bounded = replace(
+            self,
+            reason=self.reason[: MAX_NAME_CHARS * 2],
+            upload_name=self.upload_name[:MAX_NAME_CHARS] if self.upload_name else None,
+        )
+        if None in statement_seqs:
+            return bounded
+        return replace(
+            bounded,
+            text="" if text_seq is not None else self.text,
+            text_seq=text_seq,
+            title=None if title_seq is not None else self.title,
+            title_seq=title_seq,
+            statements=[],
+            statement_seqs=[seq for seq in statement_seqs if seq is not None],
+        )
+
+    def with_texts(self, texts: Mapping[int, str]) -> CapabilityRequest:
+        """This request with the messages it names (`texts`: content by seq) put back inline.
+
+        A message no longer recorded (the history is trimmed) is left out.
+        """
+        return replace(
+            self,
+            text=texts.get(self.text_seq, "") if self.text_seq is not None else self.text,
+            title=texts.get(self.title_seq) if self.title_seq is not None else self.title,
+            statements=[texts[seq] for seq in self.statement_seqs if seq in texts]
+            or self.statements,
+            text_seq=None,
+            title_seq=None,
+            statement_seqs=[],
+        )
+
+    @property
+    def seqs(self) -> list[int]:
+        """The sequence numbers of the messages this request names."""
+        named = [self.text_seq, self.title_seq, *self.statement_seqs]
+        return sorted({seq for seq in named if seq is not None})
 
 
 class CapabilityInputError(ValueError):

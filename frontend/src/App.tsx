@@ -6,6 +6,10 @@ import { panelId, PillarTabs, tabId } from "./components/PillarTabs";
 import { useGuideAgent } from "./GuideAgentProvider";
 import { AGENT_NAMES, isPillar, liaisonOf, type Pillar, PILLAR_NAMES, PILLARS } from "./protocol";
 import { useLiaisonChat } from "./useChat";
+import { useUploads } from "./useUploads";
+
+// The pillars whose liaisons work on the session's files (docs/protocol.md, uploads).
+const PILLARS_WITH_FILES: readonly Pillar[] = ["content", "insights"];
 
 interface AppProps {
   // Render Stop buttons while a reply is in progress (the server's `cancel` frame).
@@ -18,6 +22,7 @@ export function App({ enableCancel = true }: AppProps) {
   const [guideOpen, setGuideOpen] = useState(false);
   const guide = useGuideAgent();
   const liaison = useLiaisonChat(pillar);
+  const uploads = useUploads(liaison.connection.status === "connected");
 
   const switchTo = useCallback(
     (next: Pillar) => {
@@ -66,6 +71,7 @@ export function App({ enableCancel = true }: AppProps) {
                 inputLabel={`Message the ${AGENT_NAMES[liaisonOf(each)]}`}
                 emptyText={`Ask the ${AGENT_NAMES[liaisonOf(each)]} about ${PILLAR_NAMES[each]}.`}
                 enableCancel={enableCancel}
+                uploads={PILLARS_WITH_FILES.includes(each) ? uploads : undefined}
               />
             )}
           </section>

@@ -811,6 +811,36 @@ describe("backoff", () => {
     expect(chat.closedReason).toBe("unknown pillar 'nope'");
   });
 
+  it("waits the retry hint of a 'too many' close, showing why, then reconnects", async () => {
+    tokens.set("tok");
+    const { chat, sockets, latest } = harness();
+    chat.start();
+    await settle();
+    latest().drop(4009, "Too many new sessions from your address. retry_after=30");
+    expect(chat.status).toBe("reconnecting");
+    expect(chat.closedReason).toBe("Too many new sessions from your address.");
+    await vi.advanceTimersByTimeAsync(30_000 - 1);
+    expect(sockets).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(sockets).toHaveLength(2);
+    accept(latest());
+    expect(chat.closedReason).toBeNull();
+  });
+
+  it("resumes from its last event at once after falling behind", async () => {
+    tokens.set("tok");
+    const { chat, sockets, latest } = harness();
+    chat.start();
+    await settle();
+    accept(latest());
+    latest().receive(chunk("5-0", "hi"));
+    latest().drop(4012, "Fell behind; reconnect with last_event_id. retry_after=0");
+    expect(chat.closedReason).toBeNull();
+    await vi.advanceTimersByTimeAsync(BACKOFF.initialMs);
+    expect(sockets).toHaveLength(2);
+    expect(latest().query.get("last_event_id")).toBe("5-0");
+  });
+
   it("does not reconnect once stopped", async () => {
     tokens.set("tok");
     const { chat, sockets, latest } = harness();

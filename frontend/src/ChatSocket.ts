@@ -17,6 +17,7 @@ import {
   PERMANENT_CLOSE_CODES,
   parseServerFrame,
   RETRYABLE_SEND_ERRORS,
+  retryHint,
   type ServerFrame,
 } from "./protocol";
 import { browserStorage, SessionTokens, sessionTokens } from "./sessionTokens";
@@ -381,12 +382,15 @@ export class ChatSocket {
       this.setStatus("offline");
       return;
     }
-    this.scheduleReconnect();
+    // "Too many" closes (and a socket that fell behind) say how long to wait; show why.
+    const hint = retryHint(event.reason);
+    if (hint !== null && hint.waitMs > 0) this.closedReason = hint.text;
+    this.scheduleReconnect(hint?.waitMs ?? 0);
   }
 
-  private scheduleReconnect(): void {
+  private scheduleReconnect(minimumMs = 0): void {
     this.attempt += 1;
-    const delay = backoffDelay(this.attempt, this.backoff, this.random);
+    const delay = Math.max(minimumMs, backoffDelay(this.attempt, this.backoff, this.random));
     this.retryAt = Date.now() + delay;
     this.setStatus(this.reconnectingStatus());
     this.reconnectTimer = setTimeout(() => {

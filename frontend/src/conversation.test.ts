@@ -94,6 +94,20 @@ describe("conversation", () => {
     expect(replyInProgress(state)).toBeNull();
   });
 
+  it("shows a reply failure recorded in the history on its question after a reload", () => {
+    const failure: RecordedMessage = {
+      ...recorded("r-1", "assistant", "The agent could not answer right now.", 2),
+      role: "error",
+      code: "reply_failed",
+    };
+    const state = run(restored([recorded("m-1", "user", "hi", 1), failure]));
+    expect(messages(state)).toEqual([{ role: "user", content: "hi", state: "accepted" }]);
+    const question = state.items[0] as ThreadMessage;
+    expect(question.error?.code).toBe("reply_failed");
+    expect(question.error?.message).toBe("The agent could not answer right now.");
+    expect(replyInProgress(state)).toBeNull();
+  });
+
   it("waits for the reply between acceptance and the last chunk", () => {
     expect(replyInProgress(run(restored([]), sending, accepted))).toBe("m-1");
     expect(replyInProgress(run(restored([]), sending, accepted, chunk("He")))).toBe("r-1");

@@ -7,6 +7,7 @@ import {
   type AgentType,
   type ConversationRestoredFrame,
   type Pillar,
+  type RecordedMessage,
   RETRYABLE_SEND_ERRORS,
   type ServerFrame,
 } from "./protocol";
@@ -282,12 +283,18 @@ function restore(state: ConversationState, frame: ConversationRestoredFrame): Co
   const answered = new Set(frame.messages.map((message) => message.in_reply_to));
   const previous = new Map<string, ThreadMessage>();
   for (const item of state.items) if (item.kind === "message") previous.set(item.key, item);
+  // A reply that failed is recorded as a notice in its place: it shows on the question.
+  const failed = new Map<string, RecordedMessage>();
+  for (const message of frame.messages) {
+    if (message.role === "error" && message.in_reply_to) failed.set(message.in_reply_to, message);
+  }
   const items: ThreadItem[] = [...frame.messages]
+    .filter((message) => message.role !== "error")
     .sort((a, b) => a.seq - b.seq)
     .map((message) => ({
       kind: "message",
       key: message.message_id,
-      role: message.role,
+      role: message.role === "user" ? "user" : "assistant",
       author: message.agent_type,
       content: message.content,
       state: message.role === "user" ? "accepted" : message.cancelled ? "cancelled" : "complete",
@@ -296,7 +303,7 @@ function restore(state: ConversationState, frame: ConversationRestoredFrame): Co
       awaitingReply:
         !answered.has(message.message_id) && previous.get(message.message_id)?.awaitingReply,
       clientMessageId: previous.get(message.message_id)?.clientMessageId,
-      error: previous.get(message.message_id)?.error,
+      error: failedReply(failed.get(message.message_id)) ?? previous.get(message.message_id)?.error,
     }));
   // What the history cannot have yet: replies still streaming, messages not yet accepted.
   for (const item of state.items) {
@@ -312,6 +319,12 @@ function restore(state: ConversationState, frame: ConversationRestoredFrame): Co
     items.splice(at === -1 ? items.length : at + 1, 0, item);
   }
   return { ...state, items, restored: true };
+}
+
+function failedReply(notice: RecordedMessage | undefined): ThreadMessage["error"] {
+  if (notice === undefined) return undefined;
+  const code = notice.code ?? "reply_failed";
+  return { code, message: notice.content, advice: adviceFor(code), retryable: true };
 }
 
 function answer(state: ConversationState, questionId: string): ConversationState {

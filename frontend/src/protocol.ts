@@ -59,7 +59,9 @@ interface FrameBase {
 
 export interface RecordedMessage {
   message_id: string;
-  role: "user" | "assistant";
+  // "error": the notice, recorded in the reply's place, that the reply could not be produced.
+  role: "user" | "assistant" | "error";
+  code?: string;
   content: string;
   timestamp: string;
   agent_type: AgentType;
@@ -147,6 +149,8 @@ export interface ErrorFrame extends FrameBase {
   message: string;
   client_message_id?: string | null;
   in_reply_to?: string;
+  // Seconds to wait before trying again, when waiting helps.
+  retry_after?: number;
 }
 
 export interface GapFrame extends FrameBase {
@@ -224,11 +228,25 @@ export const CloseCode = {
   WebSocketDisabled: 4010,
   Flooding: 1008,
   FrameTooBig: 1009,
+  TooManySockets: 4008,
+  TooManySessions: 4009,
+  SessionSocketsFull: 4011,
+  SlowConsumer: 4012,
   // The server is restarting (a deploy): reconnect at once, another replica answers.
   ServiceRestart: 1012,
   // Redis or Temporal is unreachable: reconnect after the usual backoff.
   TryAgainLater: 1013,
 } as const;
+
+/**
+ * The wait a close reason asks for (it ends with " retry_after=<seconds>") and the reason
+ * without it, or null when it asks for none.
+ */
+export function retryHint(reason: string): { waitMs: number; text: string } | null {
+  const found = / retry_after=([0-9]+)$/.exec(reason);
+  if (found === null) return null;
+  return { waitMs: Number(found[1]) * 1000, text: reason.slice(0, found.index) };
+}
 
 /** Close codes after which connecting again cannot help. */
 export const PERMANENT_CLOSE_CODES: ReadonlySet<number> = new Set([

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,11 +73,19 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture
 def page(browser: Browser, stack: RunningStack) -> Iterator[Page]:
     """A fresh browser profile (so a new chat session) on the page the API serves."""
-    context = browser.new_context(viewport=DESKTOP, base_url=stack.http_url)
+    with fresh_page(browser, stack.http_url) as page:
+        yield page
+
+
+@contextmanager
+def fresh_page(browser: Browser, base_url: str) -> Iterator[Page]:
+    """A page in a fresh browser profile, with relative URLs under `base_url`."""
+    context = browser.new_context(viewport=DESKTOP, base_url=base_url)
     context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    yield page
-    context.close()
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
 
 
 @dataclass

@@ -61,11 +61,19 @@ def wait_for_replies(log: Locator, count: int) -> None:
 
 
 def shown(log: Locator) -> list[tuple[str, str]]:
-    """The thread as the page shows it: (role, text) of each message, in order."""
+    """The thread as the page shows it: (role, text) of each message, in order.
+
+    A reply is rendered from markdown, so its text is the source the page rendered it from.
+    """
     return [
-        (str(item.get_attribute("data-role")), item.locator(".content").inner_text())
+        (str(item.get_attribute("data-role")), _text(item.locator(".content")))
         for item in log.locator("li.message").all()
     ]
+
+
+def _text(content: Locator) -> str:
+    source = content.get_attribute("data-source")
+    return content.inner_text() if source is None else source
 
 
 def recorded(stack: RunningStack, page: Page, agent_type: str) -> list[tuple[str, str]]:

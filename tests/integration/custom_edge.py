@@ -33,6 +33,8 @@ def settings_for(stack: RunningStack) -> Settings:
         task_queue=f"custom-{uuid.uuid4().hex}",
         session_messages_per_minute=10_000,
         user_messages_per_minute=10_000,
+        client_sessions_per_minute=1_000_000,
+        client_sockets_per_minute=1_000_000,
     )
 
 
@@ -62,12 +64,16 @@ async def serve_edge(
 
 
 @asynccontextmanager
-async def run_worker(settings: Settings, provider: ReplyProvider) -> AsyncIterator[None]:
+async def run_worker(
+    settings: Settings, provider: ReplyProvider, orchestrators: OrchestratorRegistry | None = None
+) -> AsyncIterator[None]:
     """A chat worker on the settings' task queue that answers with `provider`."""
     client = await Client.connect(settings.temporal_address)
     redis_client = redis.Redis.from_url(settings.redis_url)
     try:
-        async with chat_worker(client, redis_client, settings, provider=provider):
+        async with chat_worker(
+            client, redis_client, settings, provider=provider, orchestrators=orchestrators
+        ):
             yield
     finally:
         await redis_client.aclose()

@@ -197,7 +197,8 @@ async def test_a_request_the_model_refuses_becomes_an_error_and_the_session_live
         await guide.chat("a question the model refuses")
         error = await guide.recv_type("error", wait_seconds=20)
         response = await guide.turn("are you there?")
-    assert error["code"] == "reply_failed" and "context length exceeded" in error["message"]
+    # The model server's words stay in the worker's log.
+    assert error["code"] == "reply_failed" and "context length" not in error["message"]
     assert response["message"] == "Still here."
     assert len(server.requests) == 2
 

@@ -2,33 +2,55 @@
 
 Each test is something a deployer would otherwise find out from `docker compose up`: a service
 missing, an address that names no service, a variable the code no longer reads, an image that
-moves under them, a Redis that forgets everything on restart. Values are read as Compose would
-with no .env file: `${NAME:-default}` becomes its default.
+moves under them, a Redis that forgets everything on restart, a replica that cannot be scaled,
+a proxy that drops WebSockets, a scrape target on the wrong port, a dashboard panel that names
+no metric the code exports. Values are read as Compose would with no .env file:
+`${NAME:-default}` becomes its default.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import ipaddress
 import json
 import re
 import shlex
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 from urllib.parse import urlparse
 
 import pytest
 import yaml
 
 from devstack.services import SEARCH_ATTRIBUTES
+from foundations import metrics
 from foundations.settings import Settings
+from tests.monitoring import (
+    ALERTS,
+    PROMETHEUS_LABELS,
+    PROMETHEUS_SERIES,
+    platform_series,
+    shipped_queries,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"
+DEPLOY = ROOT / "deploy"
+NGINX_CONF = DEPLOY / "nginx" / "chat.conf"
+PROMETHEUS_CONF = DEPLOY / "prometheus" / "prometheus.yml"
+GRAFANA = DEPLOY / "grafana"
 
-NEEDED_SERVICES = {"postgresql", "temporal", "temporal-ui", "redis", "api", "worker"}
+NEEDED_SERVICES = {
+    "postgresql", "temporal", "temporal-ui", "redis", "api", "worker", "proxy", "prometheus",
+    "grafana",
+}  # fmt: skip
+# Run as several containers each (`--scale`): no fixed host port, no container_name.
+SCALED_SERVICES = {"api", "worker"}
+REPLY_OUTCOMES = {"completed", "cancelled", "failed", "restarted"}
 PLATFORM_COMMANDS = {"api": ["python", "-m", "api"], "worker": ["python", "-m", "workers"]}
 TEMPORAL_GRPC_PORT = 7233
 REDIS_PORT = 6379
@@ -194,13 +216,14 @@ def test_every_variable_set_on_api_and_worker_is_a_setting(
     assert not unknown, f"{name} sets variables foundations.settings.Settings does not read"
 
 
-def test_the_api_listens_where_it_is_published_and_health_checked(
+def test_the_api_listens_where_the_proxy_prometheus_and_its_healthcheck_reach_it(
     services: dict[str, Service], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     api = services["api"]
     settings = settings_of(api, monkeypatch)
     assert settings.api_host == "0.0.0.0", "on 127.0.0.1 the API is unreachable from outside"
-    assert settings.api_port in container_ports(api)
+    assert proxy_upstream() == f"http://api:{settings.api_port}"
+    assert scrape_ports()["api"] == {settings.api_port}
     probe = " ".join(as_argv(api["healthcheck"]["test"]))
     check = re.search(r"http://[\w.]+:(\d+)/(readyz|healthz)", probe)
     assert check is not None, "the api's healthcheck does not call /readyz or /healthz"
@@ -230,6 +253,12 @@ def test_redis_and_postgresql_keep_their_data_on_named_volumes(
     assert mounts(services["postgresql"]).get(pgdata) in volumes
 
 
+def test_redis_memory_is_capped_and_never_evicts_live_data(services: dict[str, Service]) -> None:
+    redis_argv = as_argv(services["redis"]["command"])
+    assert argument_after(redis_argv, "--maxmemory")
+    assert argument_after(redis_argv, "--maxmemory-policy") == "noeviction"
+
+
 def test_every_image_is_pinned(services: dict[str, Service]) -> None:
     # FROM [--platform=...] image [AS name]
     froms = [
@@ -242,7 +271,7 @@ def test_every_image_is_pinned(services: dict[str, Service]) -> None:
     ]
     for image in images:
         _, _, tag = image.partition("@")[0].rpartition(":")
-        assert "@sha256:" in image or re.match(r"\d+\.\d+", tag), f"{image} is not pinned"
+        assert "@sha256:" in image or re.match(r"v?\d+\.\d+", tag), f"{image} is not pinned"
 
 
 def test_depends_on_names_services_whose_condition_can_be_met(
@@ -363,3 +392,297 @@ def test_docker_compose_accepts_the_file() -> None:
         timeout=60,
     )
     assert result.returncode == 0, result.stderr
+
+
+# --- Scaling out: the proxy, Prometheus and Grafana --------------------------------------------
+
+Directive = tuple[str, list[str]]
+
+
+@dataclasses.dataclass
+class NginxBlock:
+    """One `{...}` of an nginx config: its directives in order and the blocks inside it."""
+
+    args: list[str] = dataclasses.field(default_factory=list)
+    directives: list[Directive] = dataclasses.field(default_factory=list)
+    blocks: list[tuple[str, NginxBlock]] = dataclasses.field(default_factory=list)
+
+    def values(self, name: str) -> list[list[str]]:
+        return [args for directive, args in self.directives if directive == name]
+
+    def block(self, name: str, *args: str) -> NginxBlock:
+        found = [b for n, b in self.blocks if n == name and b.args[: len(args)] == list(args)]
+        assert len(found) == 1, f"expected one `{name} {' '.join(args)}` block"
+        return found[0]
+
+
+def parse_nginx(text: str) -> NginxBlock:
+    tokens = re.findall(r'"[^"]*"|\'[^\']*\'|[{};]|[^\s{};]+', re.sub(r"#[^\n]*", "", text))
+    stack, words = [NginxBlock()], list[str]()
+    for token in tokens:
+        if token == ";":
+            stack[-1].directives.append((words[0], words[1:]))
+            words = []
+        elif token == "{":
+            block = NginxBlock(words[1:])
+            stack[-1].blocks.append((words[0], block))
+            stack.append(block)
+            words = []
+        elif token == "}":
+            assert not words, f"unterminated directive {words}"
+            stack.pop()
+        else:
+            words.append(token.strip("\"'"))
+    assert len(stack) == 1 and not words, "unbalanced braces in the nginx config"
+    return stack[0]
+
+
+def nginx_server() -> NginxBlock:
+    return parse_nginx(NGINX_CONF.read_text()).block("server")
+
+
+def proxy_upstream() -> str:
+    """Where the proxy sends requests: `proxy_pass` through the variable the server sets."""
+    server = nginx_server()
+    variables = {args[0]: args[1] for args in server.values("set")}
+    targets = {
+        variables.get(args[0], args[0])
+        for _, location in server.blocks
+        for args in location.values("proxy_pass")
+    }
+    assert len(targets) == 1, f"the proxy sends to several places: {targets}"
+    return targets.pop()
+
+
+def prometheus_config() -> dict[str, Any]:
+    loaded = yaml.safe_load(PROMETHEUS_CONF.read_text())
+    assert isinstance(loaded, dict)
+    return loaded
+
+
+def scrape_ports() -> dict[str, set[int]]:
+    """The ports Prometheus scrapes on each service, found by Docker DNS service discovery."""
+    ports: dict[str, set[int]] = {}
+    for job in prometheus_config()["scrape_configs"]:
+        assert not job.get("static_configs"), f"{job['job_name']}: a fixed target misses replicas"
+        for discovery in job["dns_sd_configs"]:
+            assert discovery.get("type", "SRV") == "A", "Docker's DNS answers A records"
+            for name in discovery["names"]:
+                ports.setdefault(name, set()).add(int(discovery["port"]))
+    return ports
+
+
+def mounts(service: Service) -> dict[str, Path]:
+    """Bind mounts of files in this repository: container path -> repository path."""
+    found = {}
+    for entry in service.get("volumes") or []:
+        source, target = str(entry).split(":")[:2]
+        if source.startswith("./"):
+            found[target] = (ROOT / source).resolve()
+    return found
+
+
+def test_scaled_services_have_no_host_port_or_container_name(
+    services: dict[str, Service],
+) -> None:
+    # Two replicas cannot bind one host port or share a container name: `--scale` would fail.
+    for name in SCALED_SERVICES:
+        assert not services[name].get("ports"), f"{name} publishes a host port"
+        assert "container_name" not in services[name], f"{name} has a container_name"
+
+
+def test_the_proxy_is_the_public_address_the_allowed_origins_name(
+    services: dict[str, Service], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    proxy = services["proxy"]
+    assert interpolate(proxy["image"]).startswith("nginx:")
+    assert mounts(proxy)["/etc/nginx/conf.d/default.conf"] == NGINX_CONF
+    listen = {int(args[0].rsplit(":", 1)[-1]) for args in nginx_server().values("listen")}
+    published = {
+        int(str(entry).split(":")[-2]): int(str(entry).split(":")[-1]) for entry in proxy["ports"]
+    }
+    # The page's origin is the proxy's address, and the API admits only the allowed origins.
+    for origin in settings_of(services["api"], monkeypatch).allowed_origins:
+        port = urlparse(origin).port or 80
+        assert published.get(port) in listen, f"{origin} is not served by the proxy"
+
+
+def test_the_proxy_upgrades_websockets_to_any_replica_and_keeps_metrics_private() -> None:
+    server = nginx_server()
+    sockets = server.block("location", "/api/ws/")
+    headers = {args[0].lower(): args[1] for args in sockets.values("proxy_set_header")}
+    assert headers["upgrade"] == "$http_upgrade"
+    connection = headers["connection"]
+    if connection.startswith("$"):  # a map from $http_upgrade, as nginx's docs show
+        top = parse_nginx(NGINX_CONF.read_text())
+        upgrade_map = top.block("map", "$http_upgrade", connection)
+        assert [args for name, args in upgrade_map.directives if name == "default"] == [["upgrade"]]
+    else:
+        assert connection.lower() == "upgrade"
+    versions = sockets.values("proxy_http_version") or server.values("proxy_http_version")
+    assert versions == [["1.1"]], "WebSocket upgrades need HTTP/1.1 to the replica"
+    # nginx closes a socket quiet for proxy_read_timeout (60 s by default).
+    timeout = (sockets.values("proxy_read_timeout") or [["60s"]])[0][0]
+    assert timeout.endswith(("m", "h")), f"proxy_read_timeout {timeout} cuts quiet sockets"
+    # The client address the API rate-limits by is the proxy's peer, never a client's header.
+    for _, location in server.blocks:
+        if location.values("proxy_pass"):
+            forwarded = {a[0].lower(): a[1] for a in location.values("proxy_set_header")}
+            assert forwarded.get("x-forwarded-for") == "$remote_addr", location.args
+            assert forwarded.get("forwarded") == "", f"{location.args} passes on Forwarded"
+    sticky = {"ip_hash", "hash", "sticky"}
+    assert not sticky & {n for n, _ in server.directives}, "sessions must not stick to a replica"
+    assert server.block("location", "=", "/metrics").values("return") == [["404"]]
+
+
+def test_nginx_accepts_the_proxy_config(tmp_path: Path) -> None:
+    nginx = shutil.which("nginx")
+    if nginx is None:
+        pytest.skip("nginx is not installed")
+    # The image's nginx.conf includes conf.d/*.conf inside `http { }`, as this one does.
+    (tmp_path / "nginx.conf").write_text(
+        f"pid {tmp_path}/nginx.pid;\nerror_log stderr;\nevents {{}}\n"
+        f"http {{\n  access_log off;\n  include {NGINX_CONF};\n}}\n"
+    )
+    result = subprocess.run(
+        [nginx, "-t", "-q", "-p", f"{tmp_path}/", "-c", str(tmp_path / "nginx.conf")],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_prometheus_scrapes_every_replica_at_the_metrics_ports(
+    services: dict[str, Service], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    prometheus = services["prometheus"]
+    assert mounts(prometheus)["/etc/prometheus/prometheus.yml"] == PROMETHEUS_CONF
+    for rules in prometheus_config().get("rule_files", []):
+        assert mounts(prometheus)[f"/etc/prometheus/{rules}"] == PROMETHEUS_CONF.parent / rules
+
+    worker = settings_of(services["worker"], monkeypatch)
+    defaults = Settings.model_fields
+    expected = {worker.worker_metrics_port, worker.temporal_metrics_port}
+    assert expected == {
+        defaults["worker_metrics_port"].default,
+        defaults["temporal_metrics_port"].default,
+    }
+    assert scrape_ports()["worker"] == expected
+    # The worker binds its metrics servers to loopback unless told otherwise.
+    assert worker.metrics_host == "0.0.0.0", "Prometheus in its container cannot reach the worker"
+    assert set(scrape_ports()) == {"api", "worker"}
+
+
+def test_promtool_accepts_the_prometheus_config_and_alerts() -> None:
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        pytest.skip("promtool is not installed")
+    result = subprocess.run(
+        [promtool, "check", "config", str(PROMETHEUS_CONF)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_grafana_provisions_the_prometheus_datasource_and_the_dashboards(
+    services: dict[str, Service],
+) -> None:
+    grafana = services["grafana"]
+    mounted = mounts(grafana)
+    provisioning = mounted["/etc/grafana/provisioning"]
+    assert provisioning == GRAFANA / "provisioning"
+
+    (datasource,) = yaml.safe_load((provisioning / "datasources" / "prometheus.yml").read_text())[
+        "datasources"
+    ]
+    url = urlparse(datasource["url"])
+    assert url.hostname == "prometheus" and url.hostname in services
+    assert url.port == 9090
+
+    (provider,) = yaml.safe_load((provisioning / "dashboards" / "chat.yml").read_text())[
+        "providers"
+    ]
+    dashboards = mounted[provider["options"]["path"]]
+    assert dashboards == GRAFANA / "dashboards"
+    home = environment(grafana)["GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"]
+    assert (dashboards / Path(home).relative_to(provider["options"]["path"])).is_file()
+    for path in dashboards.glob("*.json"):
+        for panel in json.loads(path.read_text())["panels"]:
+            assert panel["datasource"]["uid"] == datasource["uid"], panel["title"]
+
+
+def test_the_dashboard_shows_what_an_operator_watches() -> None:
+    dashboard = " ".join(q.expr for q in shipped_queries() if ".json:" in q.where)
+    for needed in (
+        "histogram_quantile(0.5, sum by (le, agent_type) (rate(chat_time_to_first_chunk_seconds",
+        "histogram_quantile(0.99, sum by (le, agent_type) (rate(chat_time_to_first_chunk_seconds",
+        "rate(chat_turn_duration_seconds_count",
+        'chat_replies_total{outcome=~"failed|restarted"}',
+        "chat_live_sockets",
+        "temporal_worker_task_slots_available",
+    ):
+        assert needed in dashboard, f"no panel shows {needed}"
+
+
+def test_every_dashboard_and_alert_query_names_metrics_the_platform_exports() -> None:
+    """`chat_*` names against foundations/metrics.py; the `temporal_*` ones are held to a real
+    worker's scrape in tests/integration/test_dashboard_metrics.py."""
+    series = platform_series() | PROMETHEUS_SERIES
+    # The code records reply outcomes as literals; its help text names each of them.
+    assert all(outcome in metrics.REPLIES._documentation for outcome in REPLY_OUTCOMES)
+    label_values = {
+        ("chat_messages_total", "outcome"): set(get_args(metrics.MessageOutcome)),
+        ("chat_replies_total", "outcome"): REPLY_OUTCOMES,
+    }
+    queries = list(shipped_queries())
+    assert queries
+    for query in queries:
+        assert query.metrics, f"{query.where}: {query.expr} names no metric"
+        platform = {name for name in query.metrics if not name.startswith("temporal_")}
+        unknown = platform - set(series)
+        assert not unknown, f"{query.where}: {sorted(unknown)} are not exported"
+        for name, label, operator, value in query.matchers:
+            if name in series:
+                assert label in series[name] | PROMETHEUS_LABELS, (
+                    f"{query.where}: {name}{{{label}}}"
+                )
+            allowed = label_values.get((name, label))
+            if allowed and operator in ("=", "=~"):
+                assert set(value.split("|")) <= allowed, f"{query.where}: {label}={value}"
+        if platform == query.metrics:
+            labels = set().union(*(series[name] for name in platform)) | PROMETHEUS_LABELS
+            assert query.grouping_labels <= labels, f"{query.where}: groups by unknown labels"
+
+
+def test_the_operations_doc_explains_every_metric_and_alert() -> None:
+    doc = " ".join((ROOT / "docs" / "operations.md").read_text().split())
+    for collector in metrics.EDGE_METRICS + metrics.WORKER_METRICS:
+        for family in collector.collect():
+            name = f"{family.name}_total" if family.type == "counter" else family.name
+            assert f"`{name}`" in doc, f"docs/operations.md does not explain {name}"
+    for group in yaml.safe_load(ALERTS.read_text())["groups"]:
+        for rule in group["rules"]:
+            expr = " ".join(rule["expr"].split())
+            assert f"`{rule['alert']}` | `{expr}`" in doc, f"{rule['alert']} differs in the doc"
+
+
+def test_the_api_trusts_the_proxy_for_client_addresses(
+    services: dict[str, Service], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Behind the proxy every connection comes from the proxy's address: unless the API trusts
+    it to name the client, per-client limits would count every user as one."""
+    if "trusted_proxies" not in Settings.model_fields:
+        pytest.skip("this version keys no limits by client address")
+    entries = settings_of(services["api"], monkeypatch).model_dump()["trusted_proxies"]
+    trusted = [ipaddress.ip_network(entry, strict=False) for entry in entries]
+    # Docker gives Compose networks addresses from these private ranges; the proxy overwrites
+    # X-Forwarded-For, so trusting them lets no client pick its own address.
+    for pool in map(ipaddress.IPv4Network, ("172.16.0.0/12", "192.168.0.0/16")):
+        assert any(
+            isinstance(network, ipaddress.IPv4Network) and pool.subnet_of(network)
+            for network in trusted
+        ), f"{pool} is not trusted"
+    assert all(network.is_private for network in trusted), "a public network is trusted"

@@ -11,6 +11,7 @@ from api.frames import (
     FrameError,
     PingFrame,
     ResumeFrame,
+    close_reason,
     parse_client_frame,
     server_frame,
 )
@@ -55,3 +56,26 @@ def test_bad_frames_are_explained(text: str, code: str, says: str) -> None:
 def test_server_frames_carry_event_id_even_when_none() -> None:
     frame = json.loads(server_frame("pong", agent_type="guide", pillar=None))
     assert frame == {"type": "pong", "event_id": None, "agent_type": "guide", "pillar": None}
+
+
+def test_close_reasons_keep_their_retry_hint_within_123_bytes() -> None:
+    reason = close_reason("é" * 200, 42)
+    assert len(reason.encode()) <= 123 and reason.endswith(" retry_after=42")
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("[" * 60_000, "invalid_json"),
+        ('{"type": "chat_message", "message": "hi \\ud800"}', "invalid_frame"),
+        ('{"type": "chat_message", "message": "a\\u0000b"}', "invalid_frame"),
+        ('{"type": "resume", "last_event_id": "١٧٠٠-٠"}', "invalid_frame"),
+        ('{"type": "resume", "last_event_id": "1700-0\\n"}', "invalid_frame"),
+        ('{"type": "chat_message", "message": "a", "client_message_id": "é"}', "invalid_frame"),
+        ('{"type": "cancel", "message_id": "../x"}', "invalid_frame"),
+    ],
+)
+def test_input_that_cannot_be_stored_or_read_is_refused(text: str, code: str) -> None:
+    with pytest.raises(FrameError) as error:
+        parse_client_frame(text)
+    assert error.value.code == code

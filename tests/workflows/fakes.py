@@ -19,7 +19,9 @@ from activities.agent_replies import GeneratedReply, GenerateReplyInput
 from activities.conductor import RouteDecision, RouteInput
 from activities.orchestration import RunCapabilityInput
 from activities.post_office import (
+    ForgetSessionInput,
     HandoffInput,
+    ReadMessageInput,
     RecordReplyInput,
     RecordResult,
     RecordUserMessageInput,
@@ -51,7 +53,10 @@ class FakeTurnActivities:
     # Messages whose liaison runs a capability: text -> capability.
     capability_for: dict[str, Capability] = field(default_factory=dict)
     capabilities_run: list[RunCapabilityInput] = field(default_factory=list)
+    messages_read: list[ReadMessageInput] = field(default_factory=list)
+    forgotten: list[ForgetSessionInput] = field(default_factory=list)
     _seq: dict[AgentType, int] = field(default_factory=lambda: defaultdict(int))
+    _seqs: dict[str, int] = field(default_factory=dict)
 
     @activity.defn(name="admit_message")
     async def admit_message(self, input: AdmitInput) -> Admission:
@@ -65,7 +70,22 @@ class FakeTurnActivities:
             return RecordResult("1-0", 0, first_time=first.owner == input.owner)
         self.recorded_users[input.message_id] = input
         self._seq[input.agent_type] += 1
+        self._seqs[input.message_id] = self._seq[input.agent_type]
         return RecordResult(f"{len(self.recorded_users)}-0", self._seq[input.agent_type], True)
+
+    @activity.defn(name="read_message")
+    async def read_message(self, input: ReadMessageInput) -> str:
+        self.messages_read.append(input)
+        return next(
+            recorded.content
+            for recorded in self.recorded_users.values()
+            if recorded.agent_type is input.agent_type
+            and self._seqs[recorded.message_id] == input.seq
+        )
+
+    @activity.defn(name="forget_session")
+    async def forget_session(self, input: ForgetSessionInput) -> None:
+        self.forgotten.append(input)
 
     @activity.defn(name="route")
     async def route(self, input: RouteInput) -> RouteDecision:
@@ -118,6 +138,8 @@ class FakeTurnActivities:
         return [
             self.admit_message,
             self.record_user_message,
+            self.read_message,
+            self.forget_session,
             self.route,
             self.run_capability,
             self.generate_reply,

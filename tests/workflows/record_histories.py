@@ -1,14 +1,19 @@
 """Regenerate the committed workflow histories the replay test replays.
 
 Run `python -m tests.workflows.record_histories` after a deliberate, versioned change to the
-workflow; never to make a failing replay pass.
+workflow; never to make a failing replay pass. Histories already committed are kept (they prove
+that runs started by older code still replay): only missing files are written, unless
+`--force` is given.
 """
 
 from __future__ import annotations
 
 import asyncio
+import sys
 import uuid
 from pathlib import Path
+
+from temporalio.client import WorkflowHistory
 
 from agents.capabilities import Capability
 from agents.catalog import AgentType
@@ -18,6 +23,13 @@ from tests.workflows.test_chat_session import Session
 from workflows.chat_session import CancelReplyInput, ChatSessionWorkflow
 
 HISTORIES = Path(__file__).parent / "histories"
+FORCE = "--force" in sys.argv
+
+
+def _write(name: str, history: WorkflowHistory) -> None:
+    path = HISTORIES / name
+    if FORCE or not path.exists():
+        path.write_text(history.to_json())
 
 
 async def record() -> None:
@@ -37,14 +49,14 @@ async def record() -> None:
             await session.handle.signal(ChatSessionWorkflow.close_session)
             await session.handle.result()
             history = await session.handle.fetch_history()
-            (HISTORIES / "two_runs_closed.json").write_text(history.to_json())
+            _write("two_runs_closed.json", history)
             first = await env.client.get_workflow_handle(
                 session.handle.id,
                 run_id=history.events[
                     0
                 ].workflow_execution_started_event_attributes.continued_execution_run_id,
             ).fetch_history()
-            (HISTORIES / "first_run_continued_as_new.json").write_text(first.to_json())
+            _write("first_run_continued_as_new.json", first)
 
             # Handoff, a capability, a stopped reply and a queued reply stopped before it ran.
             agents = Session(env, task_queue, fakes, "recorded-agents")
@@ -65,7 +77,21 @@ async def record() -> None:
             await agents.handle.signal(ChatSessionWorkflow.close_session)
             await agents.handle.result()
             history = await agents.handle.fetch_history()
-            (HISTORIES / "handoff_capability_cancel.json").write_text(history.to_json())
+            _write("handoff_capability_cancel.json", history)
+
+            # Pending turns crossing continue-as-new without their text (read back from the
+            # history), then a close that lets the session's records go.
+            texts = [f"queued {n}" for n in range(4)]
+            budget = Session(env, task_queue, fakes, "recorded-budget")
+            hold = fakes.hold[texts[0]] = asyncio.Event()
+            for n, text in enumerate(texts):
+                await budget.send(AgentType.GUIDE, text, f"b-{n}", max_turns_per_run=3)
+            hold.set()
+            await budget.replies(12)
+            await budget.handle.signal(ChatSessionWorkflow.close_session)
+            await budget.handle.result()
+            history = await budget.handle.fetch_history()
+            _write("pending_texts_read_back_closed.json", history)
 
 
 if __name__ == "__main__":

@@ -24,8 +24,11 @@ from temporalio.testing import WorkflowEnvironment
 from activities.traffic_cop import Admission
 from agents.capabilities import Capability
 from agents.catalog import AgentType
+from tests.payload_sizes import largest, run_histories
 from tests.workflows.fakes import FakeTurnActivities, fake_worker
 from workflows.chat_session import (
+    MAX_PENDING_TURNS,
+    PAYLOAD_BUDGET_BYTES,
     CancelReplyInput,
     ChatSessionInput,
     ChatSessionWorkflow,
@@ -203,6 +206,8 @@ async def test_closed_session_refuses_messages_and_finishes_accepted_turns(
     release.set()
     await session.handle.result()
     assert session.fakes.replies_for(GUIDE) == ["reply to slow", "reply to queued"]
+    # Only after its last turn: the session's records are let go within the stated window.
+    assert [f.within_seconds for f in session.fakes.forgotten] == [600]
 
 
 async def test_admission_refusal_reaches_the_sender(session: Session) -> None:
@@ -303,3 +308,34 @@ async def test_messages_move_the_idle_deadline_without_new_timers(session: Sessi
     await session.replies(3)
     events = (await session.handle.fetch_history()).events
     assert sum(1 for e in events if e.HasField("timer_started_event_attributes")) == 1
+
+
+async def test_pending_turns_cross_continue_as_new_without_their_text(session: Session) -> None:
+    # 8,000 emoji: 96 KB each as a JSON payload. Held behind the first reply, 20 of them
+    # would carry 1.9 MB of text into the next run's input.
+    texts = [f"{n} " + "\N{GRINNING FACE}" * 7990 for n in range(20)]
+    session.fakes.hold[texts[0]] = asyncio.Event()
+    for text in texts:
+        await session.send(GUIDE, text, max_turns_per_run=1)
+    session.fakes.hold[texts[0]].set()
+    await session.replies(len(texts))
+    assert session.fakes.replies_for(GUIDE) == [f"reply to {text}" for text in texts]
+    assert session.fakes.messages_read  # the later runs read their turns' texts back
+    histories = await run_histories(session.env.client, session.handle.id)
+    assert len(histories) > 2
+    biggest_payload, biggest_event = largest(histories)
+    assert biggest_payload <= PAYLOAD_BUDGET_BYTES
+    assert biggest_event <= PAYLOAD_BUDGET_BYTES
+
+
+async def test_a_conversation_refuses_messages_past_its_pending_turn_cap(session: Session) -> None:
+    session.fakes.hold["first"] = asyncio.Event()
+    await session.send(GUIDE, "first")
+    for n in range(MAX_PENDING_TURNS - 1):
+        await session.send(GUIDE, f"waiting {n}")
+    with pytest.raises(WorkflowUpdateFailedError) as failure:
+        await session.send(GUIDE, "one too many")
+    assert isinstance(failure.value.cause, ApplicationError)
+    assert failure.value.cause.type == "TooManyPendingMessages"
+    # Another conversation is not held back by this one's queue.
+    assert not (await session.send(CONTENT, "hello")).duplicate

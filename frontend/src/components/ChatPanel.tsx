@@ -3,7 +3,10 @@ import { useEffect, useRef } from "react";
 import type { HandoffNotice, ThreadMessage } from "../conversation";
 import { AGENT_NAMES, type Pillar, PILLAR_NAMES } from "../protocol";
 import type { Chat } from "../useChat";
+import type { Uploads } from "../useUploads";
 import { Composer } from "./Composer";
+import { CopyButton } from "./CopyButton";
+import { Markdown } from "./Markdown";
 
 interface ChatPanelProps {
   chat: Chat;
@@ -14,6 +17,8 @@ interface ChatPanelProps {
   // Render the Stop button while a reply is in progress.
   enableCancel: boolean;
   onSwitchPillar?: (pillar: Pillar) => void;
+  // The session's files, where this conversation can work on them.
+  uploads?: Uploads;
 }
 
 /** One conversation: its thread, its errors and its message box. */
@@ -24,6 +29,7 @@ export function ChatPanel({
   emptyText,
   enableCancel,
   onSwitchPillar,
+  uploads,
 }: ChatPanelProps) {
   const { conversation } = chat;
   const thread = useRef<HTMLOListElement>(null);
@@ -82,7 +88,12 @@ export function ChatPanel({
           </button>
         </div>
       )}
-      <Composer label={inputLabel} onSend={chat.send} onStop={canStop ? chat.stop : undefined} />
+      <Composer
+        label={inputLabel}
+        onSend={chat.send}
+        onStop={canStop ? chat.stop : undefined}
+        uploads={uploads}
+      />
     </div>
   );
 }
@@ -107,8 +118,21 @@ function Message({ message, onRetry }: { message: ThreadMessage; onRetry(): void
       data-state={message.state}
       aria-busy={message.state === "streaming"}
     >
-      <p className="author">{author}</p>
-      <div className="content">{message.content}</div>
+      <div className="message-head">
+        <p className="author">{author}</p>
+        {message.role === "assistant" && message.state !== "streaming" && (
+          <CopyButton label={`Copy ${author}'s reply`} text={() => message.content} />
+        )}
+      </div>
+      {/* What people type stays as typed; replies are markdown. The source rides along so
+          that the page's text can be compared with the server's record. */}
+      {message.role === "user" ? (
+        <div className="content">{message.content}</div>
+      ) : (
+        <div className="content markdown" data-source={message.content}>
+          <Markdown text={message.content} streaming={message.state === "streaming"} />
+        </div>
+      )}
       {message.state === "sending" && <p className="meta">Sending…</p>}
       {message.state === "cancelled" && <p className="meta">Stopped.</p>}
       {message.error !== undefined && (

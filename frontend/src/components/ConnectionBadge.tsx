@@ -29,9 +29,11 @@ export function ConnectionBadge({ connections, onRetry }: ConnectionBadgeProps) 
         <span className="dot" aria-hidden="true" />
         {LABELS[worst.status]}
       </p>
+      {worst.status !== "connected" && reason && (
+        <span className="connection-reason">{reason}</span>
+      )}
       {worst.status === "offline" && (
         <>
-          {reason && <span className="connection-reason">{reason}</span>}
           <button type="button" className="link-button" onClick={onRetry}>
             Retry now
           </button>

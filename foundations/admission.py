@@ -1,0 +1,130 @@
+"""Admission at the edge: what one client address may open, counted in Redis.
+
+The counters live in Redis, not in the API process, so the limits hold however many API
+replicas share the load. Refusals carry a `retry_after`: the seconds until trying again can
+succeed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import redis.asyncio as redis
+
+from foundations.settings import Settings
+
+WINDOW_SECONDS = 60
+# A socket's slot is a lease renewed while it lives, so a crashed API process frees its
+# sockets' slots within one lease instead of holding them for the session's lifetime.
+SLOT_LEASE_SECONDS = 90
+SLOT_RENEW_SECONDS = 30
+
+# Drops expired leases, then takes a slot if one is free. Returns 1 if taken, else 0.
+_CLAIM_SLOT = """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[4])
+redis.call('EXPIRE', KEYS[1], ARGV[5])
+return 1
+"""
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a client was turned away, for the client: a stable code, a sentence, a wait."""
+
+    code: str
+    message: str
+    retry_after: int
+
+
+def window_retry_after(now: float, window_seconds: int = WINDOW_SECONDS) -> int:
+    """Seconds until the fixed window that holds `now` ends (at least 1)."""
+    return max(1, math.ceil(window_seconds - now % window_seconds))
+
+
+class EdgeAdmission:
+    """Per-client limits on new sessions and new sockets, and a cap on sockets per session."""
+
+    def __init__(self, client: redis.Redis, settings: Settings) -> None:
+        self._redis = client
+        self._settings = settings
+        self._claim_slot = client.register_script(_CLAIM_SLOT)
+
+    async def new_session(self, client: str) -> Refusal | None:
+        """Count a session about to be created for `client`; a Refusal past the limit."""
+        limit = self._settings.client_sessions_per_minute
+        return await self._count(
+            f"admit:sessions:{client}",
+            limit,
+            "too_many_sessions",
+            f"Too many new sessions from your address (at most {limit} a minute).",
+        )
+
+    async def new_socket(self, client: str) -> Refusal | None:
+        """Count a socket `client` is opening; a Refusal past the limit."""
+        limit = self._settings.client_sockets_per_minute
+        return await self._count(
+            f"admit:sockets:{client}",
+            limit,
+            "too_many_sockets",
+            f"Too many new connections from your address (at most {limit} a minute).",
+        )
+
+    async def _count(self, prefix: str, limit: int, code: str, message: str) -> Refusal | None:
+        now = time.time()
+        key = f"{prefix}:{int(now // WINDOW_SECONDS)}"
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.incr(key)
+            pipe.expire(key, 2 * WINDOW_SECONDS)
+            count, _ = await pipe.execute()
+        if count <= limit:
+            return None
+        return Refusal(code, message, window_retry_after(now))
+
+    @asynccontextmanager
+    async def socket_slot(
+        self, session_id: str, connection_id: str
+    ) -> AsyncIterator[Refusal | None]:
+        """Hold one of the session's socket slots while the block runs; None if one was free.
+
+        Yields a Refusal (and holds nothing) when the session already has its maximum of
+        sockets open.
+        """
+        key = f"admit:session-sockets:{session_id}"
+        limit = self._settings.max_sockets_per_session
+        now = time.time()
+        taken = await self._claim_slot(
+            keys=[key],
+            args=[now, now + SLOT_LEASE_SECONDS, limit, connection_id, 2 * SLOT_LEASE_SECONDS],
+        )
+        if not taken:
+            yield Refusal(
+                "session_sockets_full",
+                f"This session already has {limit} connections open; close one.",
+                SLOT_RENEW_SECONDS,
+            )
+            return
+        renewing = asyncio.create_task(self._renew(key, connection_id))
+        try:
+            yield None
+        finally:
+            renewing.cancel()
+            await asyncio.gather(renewing, return_exceptions=True)
+            # Unreachable Redis: the lease runs out by itself.
+            with contextlib.suppress(redis.RedisError):
+                await self._redis.zrem(key, connection_id)
+
+    async def _renew(self, key: str, connection_id: str) -> None:
+        while True:
+            await asyncio.sleep(SLOT_RENEW_SECONDS)
+            async with self._redis.pipeline(transaction=False) as pipe:
+                pipe.zadd(key, {connection_id: time.time() + SLOT_LEASE_SECONDS}, xx=True)
+                pipe.expire(key, 2 * SLOT_LEASE_SECONDS)
+                await pipe.execute()
