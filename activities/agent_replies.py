@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -26,6 +28,11 @@ from foundations.communication import (
     window_before,
 )
 from foundations.gateway import Realm
+
+# A model may think for many seconds before its first token; the reply heartbeats on this
+# cadence anyway, so the workflow's short heartbeat timeout (REPLY_HEARTBEAT_TIMEOUT) only
+# fires when the worker is gone.
+HEARTBEAT_INTERVAL = timedelta(seconds=2)
 
 
 @dataclass
@@ -100,17 +107,18 @@ class AgentReplies:
         parts: list[str] = []
         deltas = batch_deltas(self._provider.stream_reply(context), self._frame_window_seconds)
         try:
-            async for delta in deltas:
-                await self._communication.publish(
-                    conversation, {"type": "chat_chunk", **frame, "delta": delta}
-                )
-                if not parts:
-                    metrics.first_chunk_published(
-                        input.agent_type.value, input.in_reply_to_event_id
+            async with _heartbeating(HEARTBEAT_INTERVAL):
+                async for delta in deltas:
+                    await self._communication.publish(
+                        conversation, {"type": "chat_chunk", **frame, "delta": delta}
                     )
-                parts.append(delta)
-                # Heartbeats carry cancellation: the user's Stop arrives through them.
-                activity.heartbeat()
+                    if not parts:
+                        metrics.first_chunk_published(
+                            input.agent_type.value, input.in_reply_to_event_id
+                        )
+                    parts.append(delta)
+                    # Heartbeats carry cancellation: the user's Stop arrives through them.
+                    activity.heartbeat()
         except asyncio.CancelledError:
             if activity.is_worker_shutdown():
                 raise  # not the user's doing: the reply restarts on another worker
@@ -125,3 +133,19 @@ class AgentReplies:
                 next_retry_delay=timedelta(seconds=delay) if delay else None,
             ) from error
         return GeneratedReply(input.message_id, "".join(parts))
+
+
+@asynccontextmanager
+async def _heartbeating(interval: timedelta) -> AsyncIterator[None]:
+    """Heartbeat every `interval` while the body runs, whether or not deltas arrive."""
+
+    async def beat() -> None:
+        while True:
+            await asyncio.sleep(interval.total_seconds())
+            activity.heartbeat()
+
+    beating = asyncio.create_task(beat())
+    try:
+        yield
+    finally:
+        beating.cancel()

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 import redis.asyncio as redis
 from fastapi import Depends, Request, WebSocket
 from temporalio.client import Client
 
+from api.lifecycle import OpenSockets
 from foundations.agent_sdk import AgentWebSocketSDK
 from foundations.settings import Settings
 from foundations.uploads import UploadStore
@@ -23,6 +24,8 @@ class EdgeState:
     redis: redis.Redis
     sdk: AgentWebSocketSDK
     uploads: UploadStore
+    # Closed with 1012 and a reason when the edge shuts down.
+    sockets: OpenSockets = field(default_factory=OpenSockets)
 
 
 def _state(request: Request) -> EdgeState:

@@ -16,6 +16,8 @@ CLOSE_LIAISON_NOT_AVAILABLE = 4006
 CLOSE_WEBSOCKET_DISABLED = 4010
 CLOSE_FLOODING = 1008  # policy violation
 CLOSE_FRAME_TOO_BIG = 1009  # sent by the server's WebSocket layer (ws_max_size)
+CLOSE_SERVICE_RESTART = 1012  # the edge is shutting down (a deploy): reconnect at once
+CLOSE_TRY_AGAIN_LATER = 1013  # Redis or Temporal is unreachable: reconnect after a backoff
 
 EVENT_ID_PATTERN = r"^\d{1,20}-\d{1,20}$"
 

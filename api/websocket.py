@@ -20,6 +20,7 @@ from temporalio.service import RPCError
 from agents.orchestrators import LiaisonNotAvailable, OrchestratorNotAvailable
 from api import frames
 from api.deps import EdgeState, WsEdge
+from api.lifecycle import BACKEND_UNREACHABLE, close_unavailable
 from foundations.agent_sdk import AgentConnection, InvalidPillar, InvalidToken
 from foundations.communication import attribution
 from foundations.metrics import LIVE_SOCKETS, event_relayed, message_handled
@@ -90,13 +91,23 @@ async def _serve(
     except InvalidToken as error:
         await websocket.close(frames.CLOSE_INVALID_TOKEN, str(error))
         return
+    except BACKEND_UNREACHABLE as error:
+        await close_unavailable(websocket, error)
+        return
     socket = _Socket(websocket, edge, connection)
     LIVE_SOCKETS.labels(connection.agent_type.value).inc()
     try:
-        await socket.run(last_event_id)
+        with edge.sockets.track(websocket):
+            await socket.run(last_event_id)
+    except BACKEND_UNREACHABLE as error:
+        await close_unavailable(websocket, error)
     finally:
         LIVE_SOCKETS.labels(connection.agent_type.value).dec()
-        await sdk.disconnect_agent(connection.connection_id)
+        try:
+            await sdk.disconnect_agent(connection.connection_id)
+        except BACKEND_UNREACHABLE as error:
+            # The session's link to this socket expires with the session.
+            logger.warning("could not unlink a closed socket: %r", error)
 
 
 def _origin_allowed(origin: str, allowed: list[str]) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from temporalio.client import Client, WithStartWorkflowOperation
 from temporalio.common import WorkflowIDConflictPolicy
@@ -175,10 +176,14 @@ class AgentWebSocketSDK:
         )
         # No update id derived from client_message_id: the workflow dedupes itself and says
         # `duplicate`, where Temporal would silently hand back the first result.
+        # The deadline bounds the wait when no worker takes the update: the caller hears
+        # WorkflowUpdateRPCTimeoutOrCancelledError instead of nothing for a minute. The message
+        # may still be recorded later, so a resend must carry the same client_message_id.
         return await self._temporal.execute_update_with_start_workflow(
             ChatSessionWorkflow.submit_message,
             SubmitMessageInput(connection.agent_type, message, client_message_id),
             start_workflow_operation=start,
+            rpc_timeout=timedelta(seconds=settings.message_submit_timeout_seconds),
         )
 
     async def cancel_reply(self, connection_id: str, message_id: str) -> None:

@@ -78,6 +78,15 @@ class Settings(BaseSettings):
     openai_api_key: str = ""
     openai_model: str = "gpt-4o-mini"
 
+    # Lifecycle
+    # On SIGTERM/SIGINT the worker stops taking tasks and gives running activities (replies
+    # among them) this long to finish before it cancels them; they then restart elsewhere.
+    # Deployments must wait a little longer than this before they kill the worker.
+    worker_graceful_shutdown_seconds: float = 30.0
+    # How long the edge waits for a worker to accept a message before it answers
+    # `unavailable`; the page keeps the message and resends it with the same id.
+    message_submit_timeout_seconds: float = 8.0
+
     @property
     def idle_timeout(self) -> timedelta:
         return timedelta(seconds=self.idle_timeout_seconds)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
+import signal
 
 from temporalio.client import Client
+from temporalio.worker import Worker
 
 from foundations.metrics import WORKER_METRICS, export, serve_metrics, temporal_runtime
 from foundations.settings import get_settings
@@ -31,12 +32,33 @@ async def main() -> None:
     worker = chat_worker(client, redis_client, settings)
     logger.info("worker polling task queue %s", settings.task_queue)
     try:
-        await worker.run()
+        await run_until_signalled(worker, settings.worker_graceful_shutdown_seconds)
     finally:
         await redis_client.aclose()
 
 
+async def run_until_signalled(worker: Worker, grace_seconds: float) -> None:
+    """Run `worker` until SIGTERM or SIGINT, then shut it down gracefully.
+
+    Deployments send SIGTERM: dying at once would leave every reply in flight to wait out its
+    heartbeat timeout and restart from scratch. Shutting down stops polling and lets running
+    activities finish within the worker's graceful shutdown timeout.
+    """
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    running = asyncio.create_task(worker.run())
+    stopping = asyncio.create_task(stop.wait())
+    await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    stopping.cancel()
+    if not running.done():
+        logger.info("stopping: no new tasks; running activities get up to %.0f s", grace_seconds)
+        await worker.shutdown()
+    await running
+    logger.info("worker stopped")
+
+
 if __name__ == "__main__":
     configure_logging()
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(main())
+    asyncio.run(main())

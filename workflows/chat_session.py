@@ -52,7 +52,9 @@ TURN_STEP_RETRY = RetryPolicy(
 )
 # The agent reply: a regular activity, so that updates are not held back while it runs.
 REPLY_TIMEOUT = timedelta(minutes=5)
-REPLY_HEARTBEAT_TIMEOUT = timedelta(seconds=30)
+# The reply heartbeats at least every 2 s (activities/agent_replies.py), so a worker that died
+# mid-reply is noticed within 6 s and the reply restarts on another within about 7 s.
+REPLY_HEARTBEAT_TIMEOUT = timedelta(seconds=6)
 REPLY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     maximum_interval=timedelta(seconds=30),

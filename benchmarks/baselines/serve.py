@@ -1,8 +1,7 @@
 """Serve an app exactly as the API is served: `python -m benchmarks.baselines.serve APP`.
 
 APP is `echo` (the bare-edge baseline) or `api` (the platform's own app). The uvicorn settings
-are taken from api/__main__.py itself, by running its `main()` against a stand-in for
-`uvicorn.run`, so the echo follows whatever the API uses. `--ws` swaps only the WebSocket
+are taken from api/__main__.py itself, so the echo follows whatever the API uses. `--ws` swaps only the WebSocket
 implementation, to measure what that one setting changes.
 """
 
@@ -11,23 +10,19 @@ from __future__ import annotations
 import argparse
 import logging
 from typing import Any
-from unittest import mock
 
 import uvicorn
 
 import api.__main__
+from foundations.settings import get_settings
 
 APPS = {"echo": "benchmarks.baselines.echo:create_app", "api": "api.main:create_app"}
 WS_IMPLEMENTATIONS = ("websockets", "websockets-sansio")
 
 
 def api_uvicorn_settings() -> dict[str, Any]:
-    """The keyword arguments api/__main__.py passes to uvicorn.run (app and factory aside)."""
-    with mock.patch.object(uvicorn, "run") as run:
-        api.__main__.main()
-    settings = dict(run.call_args.kwargs)
-    settings.pop("factory", None)
-    return settings
+    """The options api/__main__.py runs uvicorn with (the app aside)."""
+    return api.__main__.uvicorn_options(get_settings())
 
 
 def other_ws(ws: str) -> str:

@@ -573,6 +573,29 @@ describe("messages kept across reloads", () => {
     expect(storedPending()).toEqual([]);
   });
 
+  it("resends a message no worker took (unavailable) with the same id, across a restart", async () => {
+    tokens.set("tok");
+    const { chat, latest } = harness();
+    chat.start();
+    await settle();
+    accept(latest());
+    const id = chat.send("hello").clientMessageId;
+    latest().receive({
+      type: "error",
+      code: "unavailable",
+      message: "later",
+      client_message_id: id,
+    });
+    latest().drop(1012, "the server is restarting; reconnect");
+    await settle();
+    accept(latest());
+    expect(chatMessages(latest()).map((frame) => frame.client_message_id)).toEqual([id]);
+    expect(chatMessages(latest()).map((frame) => frame.message)).toEqual(["hello"]);
+    acknowledge(latest(), id, { duplicate: true });
+    expect(chat.pending).toEqual([]);
+    expect(storedPending()).toEqual([]);
+  });
+
   it("sends every waiting message again when the socket's frame limit dropped one", async () => {
     tokens.set("tok");
     const { chat, latest } = harness();
@@ -744,6 +767,36 @@ describe("backoff", () => {
     expect(sockets).toHaveLength(2);
     await vi.advanceTimersByTimeAsync(BACKOFF.maxMs);
     expect(sockets).toHaveLength(2); // the scheduled attempt was replaced, not added
+  });
+
+  it("reconnects at once when the server restarts (1012), then backs off if that fails", async () => {
+    tokens.set("tok");
+    const { chat, sockets, latest } = harness({ random: () => 1 });
+    chat.start();
+    await settle();
+    accept(latest());
+    latest().drop(1012, "the server is restarting; reconnect");
+    await settle();
+    expect(sockets).toHaveLength(2);
+    expect(chat.status).toBe("reconnecting");
+    latest().drop(); // nothing answers yet: the usual backoff applies
+    await vi.advanceTimersByTimeAsync(BACKOFF.initialMs - 1);
+    expect(sockets).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(sockets).toHaveLength(3);
+  });
+
+  it("backs off when the server says try again later (1013)", async () => {
+    tokens.set("tok");
+    const { chat, sockets, latest } = harness({ random: () => 1 });
+    chat.start();
+    await settle();
+    latest().drop(1013, "the chat service is unavailable; try again later");
+    await vi.advanceTimersByTimeAsync(BACKOFF.initialMs - 1);
+    expect(sockets).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(sockets).toHaveLength(2);
+    expect(chat.status).toBe("reconnecting");
   });
 
   it("gives up on close codes that a retry cannot fix", async () => {

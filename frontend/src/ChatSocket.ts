@@ -369,6 +369,12 @@ export class ChatSocket {
       void this.connect();
       return;
     }
+    if (event.code === CloseCode.ServiceRestart) {
+      // A deploy, not a failure: the new process or another replica takes the socket now.
+      this.setStatus("reconnecting");
+      void this.connect();
+      return;
+    }
     if (PERMANENT_CLOSE_CODES.has(event.code)) {
       this.stopped = true;
       this.closedReason = event.reason || `The server closed the connection (${event.code}).`;

@@ -224,6 +224,10 @@ export const CloseCode = {
   WebSocketDisabled: 4010,
   Flooding: 1008,
   FrameTooBig: 1009,
+  // The server is restarting (a deploy): reconnect at once, another replica answers.
+  ServiceRestart: 1012,
+  // Redis or Temporal is unreachable: reconnect after the usual backoff.
+  TryAgainLater: 1013,
 } as const;
 
 /** Close codes after which connecting again cannot help. */
