@@ -22,7 +22,8 @@ faults: $(STAMP)
 	$(BIN)/python -m pytest -m faults tests/faults
 
 # Benchmarks, not part of `make test`: its own stack, results in benchmarks/results/.
-# `make bench ARGS=--quick` (or `make bench-quick`) is the short run.
+# `make bench ARGS=--quick` (or `make bench-quick`) is the short run; `make bench ARGS='--soak 10'`
+# keeps 50 sessions chatting for 10 minutes and checks nothing is lost and memory stays flat.
 bench: $(BENCH_STAMP)
 	$(BIN)/python -m benchmarks $(ARGS)
 

@@ -49,22 +49,24 @@ class TurnTiming:
 class ChatSocket:
     """A socket to the guide's conversation of a new session."""
 
-    def __init__(self, websocket: ClientConnection, session_id: str) -> None:
+    def __init__(self, websocket: ClientConnection, session_id: str, session_token: str) -> None:
         self.websocket = websocket
         self.session_id = session_id
+        # To come back to the session on another socket (the soak reads the history so).
+        self.session_token = session_token
         self.turns = 0
 
     @classmethod
     async def open(cls, base_url: str) -> ChatSocket:
         """Connect without a token (a new session) and read until the history is restored."""
         websocket = await connect(f"{base_url}/api/ws/guide", **_CONNECT_OPTIONS)
-        session_id = ""
+        session_id = session_token = ""
         while True:
             frame = json.loads(await websocket.recv())
             if frame["type"] == "session_created":
-                session_id = frame["session_id"]
+                session_id, session_token = frame["session_id"], frame["session_token"]
             elif frame["type"] == "conversation_restored":
-                return cls(websocket, session_id or frame["session_id"])
+                return cls(websocket, session_id or frame["session_id"], session_token)
 
     async def turn(self, message: str) -> TurnTiming:
         """Send a message and wait for its reply: ack, first chunk and response times."""

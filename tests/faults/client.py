@@ -111,7 +111,12 @@ class Conversation:
     def _apply(self, frame: Frame, turn: Turn) -> bool:
         """Update the turn from one frame; True when the message must be sent again."""
         kind = frame["type"]
-        if frame.get("event_id") and kind not in ("conversation_restored", "error"):
+        # A `duplicate` ack answers a resend with the recorded message's event: not a new event.
+        if (
+            frame.get("event_id")
+            and kind not in ("conversation_restored", "error")
+            and not frame.get("duplicate")
+        ):
             self.event_counts[frame["event_id"]] += 1
             self.last_event_id = frame["event_id"]
         now = time.monotonic()
