@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import signal
 import sys
 import time
 from pathlib import Path
 from urllib.parse import urlparse
 
+from devstack import pidfile
 from devstack.services import (
     ROOT,
     Stack,
@@ -31,8 +33,21 @@ def main() -> int:
     settings = get_settings()
     logs = args.data_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
+    left = pidfile.leftovers(args.data_dir)
+    if left:
+        running = ", ".join(f"{each.name} (pid {each.pid})" for each in left)
+        pids = " ".join(str(each.pid) for each in left)
+        print(
+            f"Servers from an earlier `make run` are still running: {running}.\n"
+            f"Stop them with `kill {pids}`, then run `make run` again.",
+            file=sys.stderr,
+        )
+        return 1
     stack = Stack()
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    # A closed terminal (SIGHUP) or a TERM stops the servers like Ctrl-C does. Were the
+    # launcher killed outright, the servers get SIGTERM from the kernel (devstack.services).
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, lambda *_: sys.exit(0))
     try:
         temporal_address = settings.temporal_address
         host, _, port = temporal_address.rpartition(":")
@@ -51,6 +66,7 @@ def main() -> int:
         env = {"TEMPORAL_ADDRESS": temporal_address, "REDIS_URL": redis_url}
         start_worker(stack, env, logs)
         start_api(stack, env, settings.api_port, logs)
+        pidfile.record(args.data_dir, stack)
         print()
         print(f"  Chat:        http://{settings.api_host}:{settings.api_port}/")
         print(f"  Temporal UI: http://127.0.0.1:{args.ui_port}/namespaces/default/workflows")
@@ -77,9 +93,17 @@ def main() -> int:
         # A second Ctrl-C or TERM must not cut the shutdown short and orphan the servers.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        print("Stopping ...")
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+        _say("Stopping ...")
         stack.stop()
-        print("Stopped.")
+        pidfile.forget(args.data_dir)
+        _say("Stopped.")
+
+
+def _say(text: str) -> None:
+    # After SIGHUP the terminal is gone: writing to it must not cut the shutdown short.
+    with contextlib.suppress(OSError):
+        print(text, flush=True)
 
 
 if __name__ == "__main__":

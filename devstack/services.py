@@ -6,8 +6,10 @@ real servers the same way.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -110,10 +112,28 @@ class Stack:
             self.processes.remove(entry)
 
 
+def _die_with_parent() -> None:
+    """In the child, before exec: ask Linux to SIGTERM it when its parent dies.
+
+    The children run in their own sessions (a Ctrl-C must reach the launcher only, which then
+    stops them in order), so neither a closed terminal nor a killed launcher reaches them;
+    this does, however the launcher ends. The "parent" is the thread that started the child:
+    start servers from a thread that outlives them (the main thread does).
+    """
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() == 1:
+        os._exit(1)  # the parent died before the request was made
+
+
+# prctl(2) option: the signal a process gets when its parent dies.
+PR_SET_PDEATHSIG = 1
+
+
 def spawn(
     command: list[str], log: Path, env: Mapping[str, str] | None = None
 ) -> subprocess.Popen[bytes]:
-    """Start a process in its own session, its output appended to `log`."""
+    """Start a process in its own session, its output appended to `log`; it ends with its parent."""
     # The child writes to its own copy of the file descriptor; the parent's is closed here.
     with open(log, "ab") as output:
         return subprocess.Popen(
@@ -123,6 +143,7 @@ def spawn(
             env={**os.environ, **(env or {})},
             cwd=ROOT,
             start_new_session=True,
+            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
         )
 
 

@@ -107,6 +107,37 @@ async def test_a_message_no_worker_takes_gets_unavailable_then_resends_once(
     assert len(replies) == 1
 
 
+async def test_a_reply_a_crashed_worker_abandoned_restarts_within_seconds(
+    own_stack: RunningStack,
+) -> None:
+    async with connect(own_stack.ws_url, GUIDE) as client:
+        await _open(client)
+        await client.turn("hello")
+        await client.chat("Tell me about the operations pillar", "sigkill-1")
+        accepted = await client.recv_type("message_accepted", wait_seconds=30)
+        await client.recv_type("chat_chunk", wait_seconds=30)
+        crashed = _process(own_stack, "worker")
+        crashed.kill()
+        killed_at = time.monotonic()
+        start_worker(own_stack.processes, own_stack.env, own_stack.log_dir)
+        restarted = await client.recv_type("reply_restarted", wait_seconds=60)
+        waited = time.monotonic() - killed_at
+        response = await client.recv_type("chat_response", wait_seconds=60)
+    # The heartbeat timeout (6 s) plus a retry; it was 30 s before.
+    assert waited < 20, f"the reply restarted {waited:.1f} s after the worker died"
+    assert response["in_reply_to"] == accepted["message_id"]
+    after = client.received[client.received.index(restarted) :]
+    streamed = "".join(
+        f["delta"]
+        for f in after
+        if f["type"] == "chat_chunk" and f["message_id"] == response["message_id"]
+    )
+    assert response["message"] == streamed
+    own_stack.processes.processes = [
+        entry for entry in own_stack.processes.processes if entry[1] is not crashed
+    ]
+
+
 async def test_a_sigtermed_api_closes_sockets_with_1012_and_a_reason(
     own_stack: RunningStack,
 ) -> None:
