@@ -120,6 +120,7 @@ async def test_worker_sigkill_mid_reply(stack: FaultStack) -> None:
         met=met,
     )
     assert turn.restarts >= 1
+    assert met, f"the reply came back {back} s after the crash"
 
 
 async def test_worker_sigterm_mid_reply(stack: FaultStack) -> None:
@@ -142,6 +143,7 @@ async def test_worker_sigterm_mid_reply(stack: FaultStack) -> None:
         target="finishes without reply_restarted",
         met=turn.restarts == 0,
     )
+    assert turn.restarts == 0, "the draining worker's reply was restarted"
 
 
 async def test_api_sigkill_mid_reply_resumes_on_a_new_api(stack: FaultStack) -> None:
@@ -164,6 +166,9 @@ async def test_temporal_sigkill_and_restart_mid_reply(stack: FaultStack) -> None
 
 
 async def test_redis_sigkill_and_restart_mid_reply(stack: FaultStack) -> None:
+    """Nothing is lost; a stall (an open socket that stops relaying) is recorded, not asserted:
+    the edge has one today (docs/reliability.md, "Known gaps")."""
+
     def fault() -> None:
         stack.signal(stack.redis, signal.SIGKILL)
         stack.start_redis()
@@ -195,6 +200,8 @@ async def _send_while_down(
 
 
 async def test_send_while_no_worker_polls(stack: FaultStack) -> None:
+    """The message is answered once a worker runs again. `unavailable` within 10 s is only
+    recorded: the edge does not always say it yet (docs/reliability.md, "Known gaps")."""
     conversation, turn, fault_at = await _send_while_down(
         stack,
         lambda: stack.signal(stack.workers[0], signal.SIGKILL),
