@@ -96,6 +96,9 @@ async def _cut_reply(
     sending = asyncio.create_task(conversation.send(turn, TURN_SECONDS))
     await asyncio.wait_for(turn.streaming.wait(), 30)
     fault_at = time.monotonic()
+    # A thread, so the client keeps reading meanwhile. Servers started there end with the
+    # thread that started them (devstack asks Linux so); the loop's executor threads live as
+    # long as the session's loop, which outlives the stack.
     await asyncio.to_thread(fault)
     await sending
     return conversation, turn, fault_at
