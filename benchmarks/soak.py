@@ -13,6 +13,7 @@ import asyncio
 import itertools
 import json
 import time
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +34,7 @@ FLAT_BYTES = 16 * 2**20
 # A pause between a session's turns, as a person reads the reply; it keeps 50 sessions from
 # holding two cores at 100 % for the whole run, which is a different test.
 THINK_SECONDS = 1.0
+RESEND_SECONDS = 1.0
 
 
 @dataclass
@@ -40,6 +42,8 @@ class Session:
     socket: ChatSocket
     sent: int = 0
     answered: int = 0
+    # Messages sent again after `unavailable`, with the same client_message_id.
+    resent: int = 0
     failures: dict[str, int] = field(default_factory=dict)
 
 
@@ -56,14 +60,26 @@ def _rss(process: psutil.Process) -> int:
 async def _chat(session: Session, end: float, numbers: itertools.count[int]) -> None:
     while time.monotonic() < end:
         session.sent += 1
+        text = f"Hello! What can you help me with on this platform? ({next(numbers)})"
+        client_message_id = uuid.uuid4().hex
         try:
             async with asyncio.timeout(OPERATION_TIMEOUT):
-                await session.socket.turn(
-                    f"Hello! What can you help me with on this platform? ({next(numbers)})"
-                )
+                while True:
+                    try:
+                        await session.socket.turn(text, client_message_id)
+                        break
+                    except TurnFailed as refusal:
+                        # The page keeps a message refused as `unavailable` and sends it again
+                        # with the same id; it is lost only if that never succeeds.
+                        if str(refusal) != "unavailable":
+                            raise
+                        session.resent += 1
+                        await asyncio.sleep(RESEND_SECONDS)
             session.answered += 1
         except (TurnFailed, TimeoutError, OSError) as error:
             kind = type(error).__name__
+            if isinstance(error, TurnFailed):
+                kind += f":{error}"
             session.failures[kind] = session.failures.get(kind, 0) + 1
             return
         await asyncio.sleep(THINK_SECONDS)
@@ -145,6 +161,7 @@ async def soak(stack: BenchStack, minutes: float, progress: Progress) -> dict[st
         "answered": sum(s.answered for s in sessions),
         "lost": sum(s.sent - s.answered for s in sessions) + missing,
         "duplicated": extra,
+        "resent_after_unavailable": sum(s.resent for s in sessions),
         "failures": failures,
         "rss_samples": len(samples),
         "processes": processes,
@@ -156,7 +173,8 @@ def markdown(result: dict[str, Any]) -> str:
     lines = [
         f"Soak: {result['sessions']} sessions for {result['minutes']:g} min: "
         f"{result['answered']} of {result['sent']} turns answered, lost {result['lost']}, "
-        f"duplicated {result['duplicated']}, failures {result['failures'] or 'none'}",
+        f"duplicated {result['duplicated']}, resent after `unavailable` "
+        f"{result['resent_after_unavailable']}, failures {result['failures'] or 'none'}",
         "",
         "| process | RSS start (MB) | after warm-up (MB) | end (MB) | peak (MB) "
         "| growth after warm-up (MB) | flat |",

@@ -68,9 +68,12 @@ class ChatSocket:
             elif frame["type"] == "conversation_restored":
                 return cls(websocket, session_id or frame["session_id"], session_token)
 
-    async def turn(self, message: str) -> TurnTiming:
-        """Send a message and wait for its reply: ack, first chunk and response times."""
-        client_message_id = uuid.uuid4().hex
+    async def turn(self, message: str, client_message_id: str | None = None) -> TurnTiming:
+        """Send a message and wait for its reply: ack, first chunk and response times.
+
+        Pass the `client_message_id` of an earlier attempt to resend it, as the page does.
+        """
+        client_message_id = client_message_id or uuid.uuid4().hex
         started = time.perf_counter()
         await self.websocket.send(
             json.dumps(
