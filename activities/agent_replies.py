@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -109,14 +109,19 @@ class AgentReplies:
         try:
             async with _heartbeating(HEARTBEAT_INTERVAL):
                 async for delta in deltas:
-                    await self._communication.publish(
-                        conversation, {"type": "chat_chunk", **frame, "delta": delta}
+                    first = not parts
+                    # A Stop arriving mid-publish waits for the publish: what the sockets got
+                    # is exactly what is recorded.
+                    parts.append(delta)
+                    await _uncancellable(
+                        self._communication.publish(
+                            conversation, {"type": "chat_chunk", **frame, "delta": delta}
+                        )
                     )
-                    if not parts:
+                    if first:
                         metrics.first_chunk_published(
                             input.agent_type.value, input.in_reply_to_event_id
                         )
-                    parts.append(delta)
                     # Heartbeats carry cancellation: the user's Stop arrives through them.
                     activity.heartbeat()
         except asyncio.CancelledError:
@@ -149,3 +154,13 @@ async def _heartbeating(interval: timedelta) -> AsyncIterator[None]:
         yield
     finally:
         beating.cancel()
+
+
+async def _uncancellable(awaitable: Awaitable[object]) -> None:
+    """Finish `awaitable` even when the caller is cancelled meanwhile; then let the cancel in."""
+    running = asyncio.ensure_future(awaitable)
+    try:
+        await asyncio.shield(running)
+    except asyncio.CancelledError:
+        await asyncio.wait({running})
+        raise

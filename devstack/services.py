@@ -120,14 +120,17 @@ def _die_with_parent() -> None:
     this does, however the launcher ends. The "parent" is the thread that started the child:
     start servers from a thread that outlives them (the main thread does).
     """
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if _prctl is None:
+        return
+    _prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
     if os.getppid() == 1:
         os._exit(1)  # the parent died before the request was made
 
 
 # prctl(2) option: the signal a process gets when its parent dies.
 PR_SET_PDEATHSIG = 1
+# Looked up here, in the parent: between fork and exec the child should do as little as it can.
+_prctl = ctypes.CDLL(None, use_errno=True).prctl if sys.platform == "linux" else None
 
 
 def spawn(
@@ -143,7 +146,7 @@ def spawn(
             env={**os.environ, **(env or {})},
             cwd=ROOT,
             start_new_session=True,
-            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+            preexec_fn=_die_with_parent if _prctl is not None else None,
         )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 
 from temporalio.client import Client
@@ -54,9 +55,17 @@ async def run_until_signalled(worker: Worker, grace_seconds: float) -> None:
     stopping.cancel()
     if not running.done():
         logger.info("stopping: no new tasks; running activities get up to %.0f s", grace_seconds)
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, _stop_now)
         await worker.shutdown()
     await running
     logger.info("worker stopped")
+
+
+def _stop_now() -> None:
+    """A second signal: the operator does not want to wait; the replies restart elsewhere."""
+    logger.warning("stopping at once: running activities are abandoned")
+    os._exit(1)
 
 
 if __name__ == "__main__":
