@@ -1,5 +1,7 @@
 """`python -m benchmarks [--quick]`: start a stack, run every scenario with its baselines, and
-write `benchmarks/results/<timestamp>.json`, a Markdown table and PNG charts beside it."""
+write `benchmarks/results/<timestamp>.json`, a Markdown table and PNG charts beside it.
+
+`python -m benchmarks --soak MINUTES` runs the soak alone (see benchmarks/soak.py)."""
 
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ from typing import Any
 import psutil
 from temporalio.client import Client
 
-from benchmarks import capacity, isolation, relay, report, scenarios
+from benchmarks import capacity, isolation, relay, report, scenarios, soak
 from benchmarks.baselines.workflows import NoOpUpdateWorkflow, TwoLocalActivitiesWorkflow
 from benchmarks.load import (
     chat_system,
@@ -231,12 +233,20 @@ def main() -> int:
     parser.add_argument(
         "--quick", action="store_true", help="a shorter run: 1 and 50 sessions, 1k sockets"
     )
+    parser.add_argument(
+        "--soak",
+        type=float,
+        metavar="MINUTES",
+        help="only the soak: 50 sessions chatting for MINUTES, lost turns and memory of each server",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS, help="where results are written")
     parser.add_argument("--keep-data", action="store_true", help="keep the stack's data and logs")
     parser.add_argument(
         "--only", choices=("isolation",), help="run one scenario alone (on its own stack)"
     )
     args = parser.parse_args()
+    if args.soak is not None:
+        return run_soak(args.soak, args.out)
     plan = QUICK if args.quick else FULL
     progress = Progress()
     open_files = raise_open_files_limit()
@@ -279,6 +289,36 @@ def main() -> int:
         shutil.rmtree(workdir, ignore_errors=True)
     failed = failed or any("error" in value for value in _scenario_values(results))
     return 1 if failed else 0
+
+
+def run_soak(minutes: float, out: Path) -> int:
+    """The soak on its own stack; fails when a turn was lost or doubled."""
+    if minutes <= 0:
+        print("--soak takes a positive number of minutes", file=sys.stderr)
+        return 2
+    progress = Progress()
+    raise_open_files_limit()
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    workdir = Path(tempfile.mkdtemp(prefix="chat-soak-"))
+    stack = start_bench_stack(workdir)
+    try:
+        result = asyncio.run(soak.soak(stack, minutes, progress))
+    finally:
+        stack.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+    document = {
+        "started": stamp,
+        "command": f"make bench ARGS='--soak {minutes:g}'",
+        "machine": _machine(),
+        "code": _code(),
+        "soak": result,
+    }
+    out.mkdir(parents=True, exist_ok=True)
+    base = out / f"{stamp}-soak"
+    base.with_suffix(".json").write_text(json.dumps(document, indent=1))
+    base.with_suffix(".md").write_text(soak.markdown(result) + "\n")
+    print(soak.markdown(result))
+    return 1 if result["lost"] or result["duplicated"] else 0
 
 
 def _scenario_values(results: dict[str, Any]) -> list[dict[str, Any]]:

@@ -54,7 +54,8 @@ class ChatSocket:
     ) -> None:
         self.websocket = websocket
         self.session_id = session_id
-        # What the REST routes (uploads) take to act in this session.
+        # What the REST routes (uploads) take to act in this session, and what brings a
+        # client back to it on another socket.
         self.session_token = session_token
         self.turns = 0
 
@@ -70,9 +71,12 @@ class ChatSocket:
             elif frame["type"] == "conversation_restored":
                 return cls(websocket, session_id or frame["session_id"], token)
 
-    async def turn(self, message: str) -> TurnTiming:
-        """Send a message and wait for its reply: ack, first chunk and response times."""
-        client_message_id = uuid.uuid4().hex
+    async def turn(self, message: str, client_message_id: str | None = None) -> TurnTiming:
+        """Send a message and wait for its reply: ack, first chunk and response times.
+
+        Pass the `client_message_id` of an earlier attempt to resend it, as the page does.
+        """
+        client_message_id = client_message_id or uuid.uuid4().hex
         started = time.perf_counter()
         await self.websocket.send(
             json.dumps(
