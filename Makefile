@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.installed-bench
+NODE_STAMP := frontend/node_modules/.installed
 
 .PHONY: run test faults lint format bench bench-quick frontend frontend-if-npm install clean
 
@@ -34,14 +35,17 @@ $(BENCH_STAMP): $(STAMP) requirements-bench.txt
 	$(BIN)/python -m pip install --quiet -r requirements-bench.txt
 	touch $(BENCH_STAMP)
 
-lint: $(STAMP)
+# The page's checks too: prettier, ESLint with the react-hooks rules, and the type check.
+lint: $(STAMP) $(NODE_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
+	cd frontend && npm run lint
 
-format: $(STAMP)
+format: $(STAMP) $(NODE_STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+	cd frontend && npm run format
 
 install: $(STAMP)
 
@@ -52,7 +56,6 @@ $(STAMP): requirements.txt requirements-dev.txt
 	touch $(STAMP)
 
 # npm ci only when the lock file changed; the build only when a source did.
-NODE_STAMP := frontend/node_modules/.installed
 FRONTEND_SOURCES := $(shell find frontend/src frontend/index.html frontend/vite.config.* frontend/tsconfig*.json -type f 2>/dev/null)
 
 frontend: frontend/dist/index.html
