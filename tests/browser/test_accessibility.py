@@ -66,10 +66,17 @@ def test_the_guide_chat_has_no_serious_violations(
 def test_a_liaison_chat_with_a_reply_has_no_serious_violations(
     page: Page, stack: RunningStack, screenshots: Screenshots
 ) -> None:
-    page.goto("/#insights")
+    page.goto("/#operations")
     expect_connected(page)
-    send(page, "Message the Insights liaison", "Chart revenue by month")
-    wait_for_replies(liaison_log(page, "Insights"), 1)
+    # A rendered checklist: read-only checkboxes in an ordered list, and a copy button.
+    send(
+        page,
+        "Message the Operations liaison",
+        "Write an SOP for onboarding a new hire: 1. create their accounts 2. ship the laptop",
+    )
+    log = liaison_log(page, "Operations")
+    wait_for_replies(log, 1)
+    expect(log.get_by_role("checkbox")).to_have_count(2)
     screenshots.take(page, "liaison-reply")
     expect_accessible(page)
 
