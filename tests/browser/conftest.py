@@ -55,7 +55,7 @@ def require_browser() -> None:
     )
     _require(
         FRONTEND_INDEX.exists(),
-        "frontend/dist is not built: run `make frontend` (needs Node.js and npm)",
+        "frontend/dist is not built: run `make frontend`",
     )
 
 

@@ -50,7 +50,7 @@ def test_an_uploaded_csv_is_listed_referred_to_and_summarised(
 
     box = page.get_by_role("textbox", name="Message the Insights liaison")
     box.fill("summarise the statistics of")
-    page.get_by_role("button", name="Refer to sales.csv in the message").click()
+    page.get_by_role("button", name="Insert reference to sales.csv").click()
     expect(box).to_have_value("summarise the statistics of sales.csv")
     expect(box).to_be_focused()
     box.press("Enter")

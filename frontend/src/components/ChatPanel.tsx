@@ -32,7 +32,7 @@ export function ChatPanel({
   uploads,
 }: ChatPanelProps) {
   const { conversation } = chat;
-  const thread = useRef<HTMLOListElement>(null);
+  const thread = useRef<HTMLDivElement>(null);
   const stuckToBottom = useRef(true);
 
   // Follow the newest text unless the reader scrolled up to read something older.
@@ -48,7 +48,9 @@ export function ChatPanel({
 
   return (
     <div className="chat">
-      <ol
+      {/* The log scrolls; the list inside keeps its list semantics (a role on the <ol> itself
+          would hide them from screen readers). */}
+      <div
         ref={thread}
         className="thread"
         role="log"
@@ -62,17 +64,19 @@ export function ChatPanel({
             element.scrollHeight - element.scrollTop - element.clientHeight < 40;
         }}
       >
-        {conversation.restored && conversation.items.length === 0 && (
-          <li className="empty">{emptyText}</li>
-        )}
-        {conversation.items.map((item) =>
-          item.kind === "handoff" ? (
-            <Handoff key={item.key} notice={item} onSwitchPillar={onSwitchPillar} />
-          ) : (
-            <Message key={item.key} message={item} onRetry={() => chat.retry(item)} />
-          ),
-        )}
-      </ol>
+        <ol className="thread-items">
+          {conversation.restored && conversation.items.length === 0 && (
+            <li className="empty">{emptyText}</li>
+          )}
+          {conversation.items.map((item) =>
+            item.kind === "handoff" ? (
+              <Handoff key={item.key} notice={item} onSwitchPillar={onSwitchPillar} />
+            ) : (
+              <Message key={item.key} message={item} onRetry={() => chat.retry(item)} />
+            ),
+          )}
+        </ol>
+      </div>
       {chat.replyInProgress !== null && !streaming && (
         <p className="typing" aria-hidden="true">
           {AGENT_NAMES[chat.agentType]} is replying…

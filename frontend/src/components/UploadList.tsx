@@ -30,12 +30,19 @@ export function UploadList({
                 </span>
               </li>
             ) : (
-              <li key={transfer.id} className="transfer refused" data-state="refused" role="alert">
-                <span className="file-name">{transfer.name}</span>
-                <span className="reason">{transfer.reason}</span>
-                <button type="button" className="link-button" onClick={() => dismiss(transfer.id)}>
-                  Dismiss
-                </button>
+              // The alert inside the item: a list holds only items.
+              <li key={transfer.id} className="transfer refused" data-state="refused">
+                <div className="refusal" role="alert">
+                  <span className="file-name">{transfer.name}</span>
+                  <span className="reason">{transfer.reason}</span>
+                  <button
+                    type="button"
+                    className="link-button"
+                    onClick={() => dismiss(transfer.id)}
+                  >
+                    Dismiss
+                  </button>
+                </div>
               </li>
             ),
           )}
@@ -52,7 +59,8 @@ export function UploadList({
               <button
                 type="button"
                 className="link-button"
-                aria-label={`Refer to ${file.name} in the message`}
+                // Starts with the visible text, so speaking "Insert reference" finds it.
+                aria-label={`Insert reference to ${file.name}`}
                 onClick={() => onRefer(file.name)}
               >
                 Insert reference
