@@ -117,7 +117,7 @@ def create_app(
         async def frontend_missing() -> str:
             return (
                 "<!doctype html><title>Agent chat</title><h1>The chat page is not built</h1>"
-                "<p>Build it with <code>make frontend</code> (needs Node.js and npm), then "
+                "<p>Build it with <code>make frontend</code> (it brings its own Node.js), then "
                 "reload. The WebSocket and REST APIs work without it.</p>"
             )
 
