@@ -1,28 +1,49 @@
 import { useCallback, useEffect, useState } from "react";
 
+import type { ConversationState } from "./conversation";
+
 import { ChatPanel } from "./components/ChatPanel";
 import { ConnectionBadge } from "./components/ConnectionBadge";
+import { NewConversation } from "./components/NewConversation";
 import { panelId, PillarTabs, tabId } from "./components/PillarTabs";
 import { useGuideAgent } from "./GuideAgentProvider";
 import { AGENT_NAMES, isPillar, liaisonOf, type Pillar, PILLAR_NAMES, PILLARS } from "./protocol";
-import { useLiaisonChat } from "./useChat";
+import { nextSeen, type Seen, unreadCount } from "./unread";
+import { type Chat, useLiaisonChat } from "./useChat";
 import { useUploads } from "./useUploads";
 
 // The pillars whose liaisons work on the session's files (docs/protocol.md, uploads).
 const PILLARS_WITH_FILES: readonly Pillar[] = ["content", "insights"];
+const PAGE_TITLE = "Agent chat";
 
 interface AppProps {
   // Render Stop buttons while a reply is in progress (the server's `cancel` frame).
   enableCancel?: boolean;
+  // "New conversation" was confirmed: end this session and start another.
+  onStartAfresh?: () => void;
+  // Shown in the top bar: what became of the last "New conversation".
+  afreshNotice?: string | null;
 }
 
-/** The Guide panel beside the four pillar tabs, each tab with its own liaison thread. */
-export function App({ enableCancel = true }: AppProps) {
+/**
+ * The Guide panel beside the four pillar tabs, each tab with its own liaison thread. Every
+ * conversation stays connected, shown or not, so replies keep arriving in the background.
+ */
+export function App({ enableCancel = true, onStartAfresh, afreshNotice = null }: AppProps) {
   const [pillar, setPillar] = usePillarInLocation();
   const [guideOpen, setGuideOpen] = useState(false);
   const guide = useGuideAgent();
-  const liaison = useLiaisonChat(pillar);
+  const chats = useLiaisonChats();
+  const liaison = chats[pillar];
+  const unread = useUnread(chats, pillar);
   const uploads = useUploads(liaison.connection.status === "connected");
+  const connections = [guide.connection, ...PILLARS.map((each) => chats[each].connection)];
+  const totalUnread = PILLARS.reduce((sum, each) => sum + unread[each], 0);
+
+  // The browser tab says so too, for a reader who is on another site.
+  useEffect(() => {
+    document.title = totalUnread > 0 ? `(${totalUnread}) ${PAGE_TITLE}` : PAGE_TITLE;
+  }, [totalUnread]);
 
   const switchTo = useCallback(
     (next: Pillar) => {
@@ -37,12 +58,18 @@ export function App({ enableCancel = true }: AppProps) {
       <header className="topbar">
         <h1>Agent chat</h1>
         <ConnectionBadge
-          connections={[guide.connection, liaison.connection]}
+          connections={connections}
           onRetry={() => {
             guide.reconnectNow();
-            liaison.reconnectNow();
+            for (const each of PILLARS) chats[each].reconnectNow();
           }}
         />
+        {afreshNotice !== null && (
+          <p className="afresh-notice" role="alert">
+            {afreshNotice}
+          </p>
+        )}
+        {onStartAfresh !== undefined && <NewConversation onConfirm={onStartAfresh} />}
         <button
           type="button"
           className="guide-toggle"
@@ -54,7 +81,10 @@ export function App({ enableCancel = true }: AppProps) {
         </button>
       </header>
       <main className="pillars">
-        <PillarTabs active={pillar} onSelect={setPillar} />
+        <PillarTabs active={pillar} onSelect={setPillar} unread={unread} />
+        <p className="visually-hidden" aria-live="polite">
+          {unreadSummary(unread)}
+        </p>
         {PILLARS.map((each) => (
           <section
             key={each}
@@ -90,6 +120,48 @@ export function App({ enableCancel = true }: AppProps) {
       </aside>
     </div>
   );
+}
+
+/**
+ * The four liaison conversations, all connected. Four sockets plus the Guide's make five per
+ * page: a session's limit of 20 (docs/protocol.md, 4011) leaves room for four tabs of it.
+ */
+function useLiaisonChats(): Record<Pillar, Chat> {
+  const content = useLiaisonChat("content");
+  const insights = useLiaisonChat("insights");
+  const operations = useLiaisonChat("operations");
+  const businessOutcomes = useLiaisonChat("business_outcomes");
+  return { content, insights, operations, business_outcomes: businessOutcomes };
+}
+
+/** Replies finished in each pillar while its tab was not shown; opening the tab reads them. */
+function useUnread(chats: Record<Pillar, Chat>, active: Pillar): Record<Pillar, number> {
+  const [seen, setSeen] = useState<Record<Pillar, Seen>>(NOTHING_SEEN);
+  const conversations = (each: Pillar): ConversationState => chats[each].conversation;
+  // Adjusted while rendering (not in an effect), so a mark never shows for a reply on screen.
+  let next = seen;
+  for (const each of PILLARS) {
+    const after = nextSeen(seen[each], conversations(each), each === active);
+    if (after !== seen[each]) next = { ...next, [each]: after };
+  }
+  if (next !== seen) setSeen(next);
+  const counts = {} as Record<Pillar, number>;
+  for (const each of PILLARS) counts[each] = unreadCount(next[each], conversations(each));
+  return counts;
+}
+
+const NOTHING_SEEN: Record<Pillar, Seen> = {
+  content: null,
+  insights: null,
+  operations: null,
+  business_outcomes: null,
+};
+
+/** For screen readers, said when it changes: which pillars have replies not read yet. */
+function unreadSummary(unread: Record<Pillar, number>): string {
+  return PILLARS.filter((each) => unread[each] > 0)
+    .map((each) => `${PILLAR_NAMES[each]}: ${unread[each]} unread`)
+    .join("; ");
 }
 
 /** The active pillar, kept in the URL's fragment so that a reload (or a link) keeps it. */

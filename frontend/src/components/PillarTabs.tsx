@@ -5,6 +5,8 @@ import { type Pillar, PILLAR_NAMES, PILLARS } from "../protocol";
 interface PillarTabsProps {
   active: Pillar;
   onSelect(pillar: Pillar): void;
+  // Replies that finished in each pillar while its tab was not shown.
+  unread: Record<Pillar, number>;
 }
 
 export function tabId(pillar: Pillar): string {
@@ -15,8 +17,11 @@ export function panelId(pillar: Pillar): string {
   return `panel-${pillar}`;
 }
 
-/** The pillar tabs, with the arrow-key navigation of the WAI-ARIA tabs pattern. */
-export function PillarTabs({ active, onSelect }: PillarTabsProps) {
+/**
+ * The pillar tabs, with the arrow-key navigation of the WAI-ARIA tabs pattern, and a mark on
+ * each tab whose liaison replied while it was not shown.
+ */
+export function PillarTabs({ active, onSelect, unread }: PillarTabsProps) {
   const buttons = useRef(new Map<Pillar, HTMLButtonElement>());
 
   function onKeyDown(event: KeyboardEvent<HTMLDivElement>) {
@@ -51,6 +56,15 @@ export function PillarTabs({ active, onSelect }: PillarTabsProps) {
           onClick={() => onSelect(pillar)}
         >
           {PILLAR_NAMES[pillar]}
+          {unread[pillar] > 0 && (
+            // A dot and a number for the eye, words for screen readers: not colour alone.
+            <span className="unread" data-unread={unread[pillar]}>
+              <span className="unread-dot" aria-hidden="true">
+                {unread[pillar]}
+              </span>
+              <span className="visually-hidden">{`${unread[pillar]} unread`}</span>
+            </span>
+          )}
         </button>
       ))}
     </div>
