@@ -1,14 +1,18 @@
-"""Every conversation stays live: a message that waits too long says it was not sent and is
-sent once on Retry, and "New conversation" starts an empty session. (A reply arriving in a
-pillar that is not shown, and its unread mark, are in test_pending_messages.py.)"""
+"""Every conversation stays live: what another tab of the session sends to a pillar that is not
+shown arrives, with its reply, and marks the pillar's tab; a message that waits too long says
+it was not sent and is sent once on Retry; "New conversation" starts an empty session. (A
+reply to this page's own message arriving in the background is in test_pending_messages.py.)"""
 
 from __future__ import annotations
 
+import json
+import re
+
 import httpx
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import Screenshots
+from tests.browser.conftest import Screenshots, fresh_page
 from tests.browser.page_helpers import (
     Frames,
     api_down,
@@ -27,6 +31,45 @@ pytestmark = pytest.mark.browser
 
 CONTENT = "/liaison/content"
 TOKEN = "localStorage.getItem('agentChat.sessionToken')"
+
+
+def test_a_conversation_not_shown_gets_what_another_tab_sends_and_marks_its_tab(
+    browser: Browser, page: Page, stack: RunningStack, screenshots: Screenshots
+) -> None:
+    page.goto("/#content")
+    expect_connected(page)
+    token = page.evaluate(TOKEN)
+    insights_tab = page.get_by_role("tab", name="Insights")
+    operations_tab = page.get_by_role("tab", name="Operations")
+
+    with fresh_page(browser, stack.http_url) as other:
+        # A second browser tab of the same session.
+        other.add_init_script(
+            f"localStorage.setItem('agentChat.sessionToken', {json.dumps(token)})"
+        )
+        other.goto("/#insights")
+        expect_connected(other)
+        send(other, "Message the Insights liaison", "What can you tell me about my data?")
+        wait_for_replies(liaison_log(other, "Insights"), 1)
+        other.get_by_role("tab", name="Operations").click()
+        send(other, "Message the Operations liaison", "How do I write an SOP?")
+        wait_for_replies(liaison_log(other, "Operations"), 1)
+
+    # This page showed Content all along: both replies arrived in the background.
+    expect(insights_tab).to_have_accessible_name(re.compile(r"^Insights\s+1 unread$"))
+    expect(operations_tab).to_have_accessible_name(re.compile(r"^Operations\s+1 unread$"))
+    expect(page.get_by_role("tab", name="Content")).to_have_accessible_name("Content")
+    expect(page).to_have_title("(2) Agent chat")
+    screenshots.take(page, "unread-marks-on-insights-and-operations")
+
+    insights_tab.click()
+    expect(insights_tab).to_have_accessible_name("Insights")
+    log = liaison_log(page, "Insights")
+    wait_for_replies(log, 1)
+    assert shown(log) == recorded(stack, page, "insights_liaison")
+    expect(operations_tab).to_have_accessible_name(re.compile(r"^Operations\s+1 unread$"))
+    expect(page).to_have_title("(1) Agent chat")
+    screenshots.take(page, "insights-read-operations-unread")
 
 
 def test_a_message_that_waits_too_long_is_not_sent_until_retried_once(
