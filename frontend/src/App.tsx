@@ -1,15 +1,14 @@
 import { useCallback, useEffect, useState } from "react";
 
-import type { ConversationState } from "./conversation";
-
 import { ChatPanel } from "./components/ChatPanel";
 import { ConnectionBadge } from "./components/ConnectionBadge";
 import { NewConversation } from "./components/NewConversation";
 import { panelId, PillarTabs, tabId } from "./components/PillarTabs";
+import { UnreadMark } from "./components/UnreadMark";
 import { useGuideAgent } from "./GuideAgentProvider";
 import { AGENT_NAMES, isPillar, liaisonOf, type Pillar, PILLAR_NAMES, PILLARS } from "./protocol";
-import { nextSeen, type Seen, unreadCount } from "./unread";
 import { type Chat, useLiaisonChat } from "./useChat";
+import { usePhoneScreen, useUnread } from "./useUnread";
 import { useUploads } from "./useUploads";
 
 // The pillars whose liaisons work on the session's files (docs/protocol.md, uploads).
@@ -35,10 +34,28 @@ export function App({ enableCancel = true, onStartAfresh, afreshNotice = null }:
   const guide = useGuideAgent();
   const chats = useLiaisonChats();
   const liaison = chats[pillar];
-  const unread = useUnread(chats, pillar);
+  // On a phone the Guide opens over the pillars: then it is on screen and they are not.
+  const phone = usePhoneScreen();
+  const pillarShown = (each: Pillar) => each === pillar && !(phone && guideOpen);
+  const unread = useUnread(
+    {
+      guide: guide.conversation,
+      content: chats.content.conversation,
+      insights: chats.insights.conversation,
+      operations: chats.operations.conversation,
+      business_outcomes: chats.business_outcomes.conversation,
+    },
+    {
+      guide: !phone || guideOpen,
+      content: pillarShown("content"),
+      insights: pillarShown("insights"),
+      operations: pillarShown("operations"),
+      business_outcomes: pillarShown("business_outcomes"),
+    },
+  );
   const uploads = useUploads(liaison.connection.status === "connected");
   const connections = [guide.connection, ...PILLARS.map((each) => chats[each].connection)];
-  const totalUnread = PILLARS.reduce((sum, each) => sum + unread[each], 0);
+  const totalUnread = PILLARS.reduce((sum, each) => sum + unread[each], unread.guide);
 
   // The browser tab says so too, for a reader who is on another site.
   useEffect(() => {
@@ -78,6 +95,7 @@ export function App({ enableCancel = true, onStartAfresh, afreshNotice = null }:
           onClick={() => setGuideOpen((open) => !open)}
         >
           Guide
+          <UnreadMark count={unread.guide} />
         </button>
       </header>
       <main className="pillars">
@@ -134,33 +152,11 @@ function useLiaisonChats(): Record<Pillar, Chat> {
   return { content, insights, operations, business_outcomes: businessOutcomes };
 }
 
-/** Replies finished in each pillar while its tab was not shown; opening the tab reads them. */
-function useUnread(chats: Record<Pillar, Chat>, active: Pillar): Record<Pillar, number> {
-  const [seen, setSeen] = useState<Record<Pillar, Seen>>(NOTHING_SEEN);
-  const conversations = (each: Pillar): ConversationState => chats[each].conversation;
-  // Adjusted while rendering (not in an effect), so a mark never shows for a reply on screen.
-  let next = seen;
-  for (const each of PILLARS) {
-    const after = nextSeen(seen[each], conversations(each), each === active);
-    if (after !== seen[each]) next = { ...next, [each]: after };
-  }
-  if (next !== seen) setSeen(next);
-  const counts = {} as Record<Pillar, number>;
-  for (const each of PILLARS) counts[each] = unreadCount(next[each], conversations(each));
-  return counts;
-}
-
-const NOTHING_SEEN: Record<Pillar, Seen> = {
-  content: null,
-  insights: null,
-  operations: null,
-  business_outcomes: null,
-};
-
-/** For screen readers, said when it changes: which pillars have replies not read yet. */
-function unreadSummary(unread: Record<Pillar, number>): string {
-  return PILLARS.filter((each) => unread[each] > 0)
-    .map((each) => `${PILLAR_NAMES[each]}: ${unread[each]} unread`)
+/** For screen readers, said when it changes: which conversations have replies not read yet. */
+function unreadSummary(unread: Record<Pillar | "guide", number>): string {
+  return [...PILLARS, "guide" as const]
+    .filter((each) => unread[each] > 0)
+    .map((each) => `${each === "guide" ? "Guide" : PILLAR_NAMES[each]}: ${unread[each]} unread`)
     .join("; ");
 }
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import httpx
 import pytest
@@ -33,22 +35,30 @@ CONTENT = "/liaison/content"
 TOKEN = "localStorage.getItem('agentChat.sessionToken')"
 
 
+@contextmanager
+def tab_of_the_same_session(
+    browser: Browser, stack: RunningStack, page: Page, path: str
+) -> Iterator[Page]:
+    """A second browser tab, connected to `page`'s session, showing `path`."""
+    token = page.evaluate(TOKEN)
+    with fresh_page(browser, stack.http_url) as other:
+        other.add_init_script(
+            f"localStorage.setItem('agentChat.sessionToken', {json.dumps(token)})"
+        )
+        other.goto(path)
+        expect_connected(other)
+        yield other
+
+
 def test_a_conversation_not_shown_gets_what_another_tab_sends_and_marks_its_tab(
     browser: Browser, page: Page, stack: RunningStack, screenshots: Screenshots
 ) -> None:
     page.goto("/#content")
     expect_connected(page)
-    token = page.evaluate(TOKEN)
     insights_tab = page.get_by_role("tab", name="Insights")
     operations_tab = page.get_by_role("tab", name="Operations")
 
-    with fresh_page(browser, stack.http_url) as other:
-        # A second browser tab of the same session.
-        other.add_init_script(
-            f"localStorage.setItem('agentChat.sessionToken', {json.dumps(token)})"
-        )
-        other.goto("/#insights")
-        expect_connected(other)
+    with tab_of_the_same_session(browser, stack, page, "/#insights") as other:
         send(other, "Message the Insights liaison", "What can you tell me about my data?")
         wait_for_replies(liaison_log(other, "Insights"), 1)
         other.get_by_role("tab", name="Operations").click()
@@ -70,6 +80,25 @@ def test_a_conversation_not_shown_gets_what_another_tab_sends_and_marks_its_tab(
     expect(operations_tab).to_have_accessible_name(re.compile(r"^Operations\s+1 unread$"))
     expect(page).to_have_title("(1) Agent chat")
     screenshots.take(page, "insights-read-operations-unread")
+
+
+def test_on_a_phone_a_guide_reply_behind_the_pillars_marks_the_guide_button(
+    browser: Browser, page: Page, stack: RunningStack, screenshots: Screenshots
+) -> None:
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto("/#content")
+    expect_connected(page)
+    guide_button = page.get_by_role("button", name=re.compile(r"^Guide"))
+
+    with tab_of_the_same_session(browser, stack, page, "/") as other:
+        send(other, "Message the Guide", "Where do I start?")
+        wait_for_replies(guide_log(other), 1)
+
+    expect(guide_button).to_have_accessible_name(re.compile(r"^Guide\s+1 unread$"))
+    screenshots.take(page, "unread-mark-on-the-guide-button")
+    guide_button.click()
+    expect(guide_button).to_have_accessible_name("Guide")
+    wait_for_replies(guide_log(page), 1)
 
 
 def test_a_message_that_waits_too_long_is_not_sent_until_retried_once(

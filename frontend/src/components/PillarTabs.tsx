@@ -1,6 +1,7 @@
 import { type KeyboardEvent, useRef } from "react";
 
 import { type Pillar, PILLAR_NAMES, PILLARS } from "../protocol";
+import { UnreadMark } from "./UnreadMark";
 
 interface PillarTabsProps {
   active: Pillar;
@@ -56,15 +57,7 @@ export function PillarTabs({ active, onSelect, unread }: PillarTabsProps) {
           onClick={() => onSelect(pillar)}
         >
           {PILLAR_NAMES[pillar]}
-          {unread[pillar] > 0 && (
-            // A dot and a number for the eye, words for screen readers: not colour alone.
-            <span className="unread" data-unread={unread[pillar]}>
-              <span className="unread-dot" aria-hidden="true">
-                {unread[pillar]}
-              </span>
-              <span className="visually-hidden">{`${unread[pillar]} unread`}</span>
-            </span>
-          )}
+          <UnreadMark count={unread[pillar]} />
         </button>
       ))}
     </div>
