@@ -2,27 +2,65 @@ import { useCallback, useEffect, useState } from "react";
 
 import { ChatPanel } from "./components/ChatPanel";
 import { ConnectionBadge } from "./components/ConnectionBadge";
+import { NewConversation } from "./components/NewConversation";
 import { panelId, PillarTabs, tabId } from "./components/PillarTabs";
+import { UnreadMark } from "./components/UnreadMark";
 import { useGuideAgent } from "./GuideAgentProvider";
 import { AGENT_NAMES, isPillar, liaisonOf, type Pillar, PILLAR_NAMES, PILLARS } from "./protocol";
-import { useLiaisonChat } from "./useChat";
+import { type Chat, useLiaisonChat } from "./useChat";
+import { usePhoneScreen, useUnread } from "./useUnread";
 import { useUploads } from "./useUploads";
 
 // The pillars whose liaisons work on the session's files (docs/protocol.md, uploads).
 const PILLARS_WITH_FILES: readonly Pillar[] = ["content", "insights"];
+const PAGE_TITLE = "Agent chat";
 
 interface AppProps {
   // Render Stop buttons while a reply is in progress (the server's `cancel` frame).
   enableCancel?: boolean;
+  // "New conversation" was confirmed: end this session and start another.
+  onStartAfresh?: () => void;
+  // Shown in the top bar: what became of the last "New conversation".
+  afreshNotice?: string | null;
 }
 
-/** The Guide panel beside the four pillar tabs, each tab with its own liaison thread. */
-export function App({ enableCancel = true }: AppProps) {
+/**
+ * The Guide panel beside the four pillar tabs, each tab with its own liaison thread. Every
+ * conversation stays connected, shown or not, so replies keep arriving in the background.
+ */
+export function App({ enableCancel = true, onStartAfresh, afreshNotice = null }: AppProps) {
   const [pillar, setPillar] = usePillarInLocation();
   const [guideOpen, setGuideOpen] = useState(false);
   const guide = useGuideAgent();
-  const liaison = useLiaisonChat(pillar);
+  const chats = useLiaisonChats();
+  const liaison = chats[pillar];
+  // On a phone the Guide opens over the pillars: then it is on screen and they are not.
+  const phone = usePhoneScreen();
+  const pillarShown = (each: Pillar) => each === pillar && !(phone && guideOpen);
+  const unread = useUnread(
+    {
+      guide: guide.conversation,
+      content: chats.content.conversation,
+      insights: chats.insights.conversation,
+      operations: chats.operations.conversation,
+      business_outcomes: chats.business_outcomes.conversation,
+    },
+    {
+      guide: !phone || guideOpen,
+      content: pillarShown("content"),
+      insights: pillarShown("insights"),
+      operations: pillarShown("operations"),
+      business_outcomes: pillarShown("business_outcomes"),
+    },
+  );
   const uploads = useUploads(liaison.connection.status === "connected");
+  const connections = [guide.connection, ...PILLARS.map((each) => chats[each].connection)];
+  const totalUnread = PILLARS.reduce((sum, each) => sum + unread[each], unread.guide);
+
+  // The browser tab says so too, for a reader who is on another site.
+  useEffect(() => {
+    document.title = totalUnread > 0 ? `(${totalUnread}) ${PAGE_TITLE}` : PAGE_TITLE;
+  }, [totalUnread]);
 
   const switchTo = useCallback(
     (next: Pillar) => {
@@ -37,12 +75,18 @@ export function App({ enableCancel = true }: AppProps) {
       <header className="topbar">
         <h1>Agent chat</h1>
         <ConnectionBadge
-          connections={[guide.connection, liaison.connection]}
+          connections={connections}
           onRetry={() => {
             guide.reconnectNow();
-            liaison.reconnectNow();
+            for (const each of PILLARS) chats[each].reconnectNow();
           }}
         />
+        {afreshNotice !== null && (
+          <p className="afresh-notice" role="alert">
+            {afreshNotice}
+          </p>
+        )}
+        {onStartAfresh !== undefined && <NewConversation onConfirm={onStartAfresh} />}
         <button
           type="button"
           className="guide-toggle"
@@ -51,10 +95,14 @@ export function App({ enableCancel = true }: AppProps) {
           onClick={() => setGuideOpen((open) => !open)}
         >
           Guide
+          <UnreadMark count={unread.guide} />
         </button>
       </header>
       <main className="pillars">
-        <PillarTabs active={pillar} onSelect={setPillar} />
+        <PillarTabs active={pillar} onSelect={setPillar} unread={unread} />
+        <p className="visually-hidden" aria-live="polite">
+          {unreadSummary(unread)}
+        </p>
         {PILLARS.map((each) => (
           <section
             key={each}
@@ -90,6 +138,26 @@ export function App({ enableCancel = true }: AppProps) {
       </aside>
     </div>
   );
+}
+
+/**
+ * The four liaison conversations, all connected. Four sockets plus the Guide's make five per
+ * page: a session's limit of 20 (docs/protocol.md, 4011) leaves room for four tabs of it.
+ */
+function useLiaisonChats(): Record<Pillar, Chat> {
+  const content = useLiaisonChat("content");
+  const insights = useLiaisonChat("insights");
+  const operations = useLiaisonChat("operations");
+  const businessOutcomes = useLiaisonChat("business_outcomes");
+  return { content, insights, operations, business_outcomes: businessOutcomes };
+}
+
+/** For screen readers, said when it changes: which conversations have replies not read yet. */
+function unreadSummary(unread: Record<Pillar | "guide", number>): string {
+  return [...PILLARS, "guide" as const]
+    .filter((each) => unread[each] > 0)
+    .map((each) => `${each === "guide" ? "Guide" : PILLAR_NAMES[each]}: ${unread[each]} unread`)
+    .join("; ");
 }
 
 /** The active pillar, kept in the URL's fragment so that a reload (or a link) keeps it. */

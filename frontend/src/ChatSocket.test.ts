@@ -97,6 +97,7 @@ interface HarnessOptions {
   random?: () => number;
   url?: string;
   maxPending?: number;
+  pendingExpiryMs?: number;
   pendingStorage?: PendingStorage | null;
   // Where this page's client_message_ids start: a reloaded page must not reuse the old ones.
   firstId?: number;
@@ -122,6 +123,7 @@ function harness(options: HarnessOptions = {}): Harness {
     newId: () => `c${++ids}`,
     pendingStorage: options.pendingStorage === undefined ? storage : options.pendingStorage,
     maxPending: options.maxPending,
+    pendingExpiryMs: options.pendingExpiryMs,
   });
   chat.subscribe((event) => events.push(event));
   return {
@@ -429,6 +431,73 @@ async function offlinePage(...messages: string[]): Promise<{ page: Harness; ids:
   return { page, ids };
 }
 
+describe("messages that wait too long", () => {
+  const EXPIRY = 60_000;
+
+  // Later than every order value earlier tests handed out (they move the fake clock on).
+  let day = 0;
+  beforeEach(() => vi.setSystemTime(Date.UTC(2030, 0, 1) + ++day * 86_400_000));
+
+  function expired(events: ChatSocketEvent[]): string[] {
+    return events.flatMap((event) =>
+      event.kind === "expired" ? event.messages.map((each) => each.clientMessageId) : [],
+    );
+  }
+
+  it("gives up on a message not acknowledged in time, and resends it once on retry", async () => {
+    tokens.set("tok");
+    const page = harness({ pendingExpiryMs: EXPIRY });
+    page.chat.start();
+    await settle();
+    page.latest().drop();
+    const { clientMessageId } = page.chat.send("still there?");
+    await vi.advanceTimersByTimeAsync(EXPIRY - 1);
+    expect(expired(page.events)).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(expired(page.events)).toEqual([clientMessageId]);
+    expect(page.chat.pending).toEqual([]);
+    expect(storedPending()).toEqual([]);
+    // The server is back: the expired message is not sent by itself.
+    await vi.advanceTimersByTimeAsync(BACKOFF.maxMs);
+    accept(page.latest());
+    expect(chatMessages(page.latest())).toEqual([]);
+    // Retry: the same id, once.
+    page.chat.send("still there?", clientMessageId);
+    expect(chatMessages(page.latest())).toEqual([
+      { type: "chat_message", message: "still there?", client_message_id: clientMessageId },
+    ]);
+    acknowledge(page.latest(), clientMessageId);
+    await vi.advanceTimersByTimeAsync(EXPIRY * 2);
+    expect(expired(page.events)).toEqual([clientMessageId]);
+  });
+
+  it("shows a stored message that waited too long as expired on the reloaded page", async () => {
+    tokens.set("tok");
+    const { page, ids } = await offlinePage("old");
+    page.chat.stop();
+    vi.setSystemTime(Date.now() + EXPIRY);
+    const reloaded = harness({ firstId: 100, pendingExpiryMs: EXPIRY });
+    reloaded.chat.start();
+    expect(expired(reloaded.events)).toEqual(ids);
+    await settle();
+    accept(reloaded.latest());
+    expect(chatMessages(reloaded.latest())).toEqual([]);
+    expect(storedPending()).toEqual([]);
+  });
+
+  it("never expires a message the server acknowledged", async () => {
+    tokens.set("tok");
+    const page = harness({ pendingExpiryMs: EXPIRY });
+    page.chat.start();
+    await settle();
+    accept(page.latest());
+    const { clientMessageId } = page.chat.send("hi");
+    acknowledge(page.latest(), clientMessageId);
+    await vi.advanceTimersByTimeAsync(EXPIRY * 2);
+    expect(expired(page.events)).toEqual([]);
+  });
+});
+
 describe("messages kept across reloads", () => {
   it("sends a message queued offline from the reloaded page, once, with its original id", async () => {
     tokens.set("tok");
@@ -645,7 +714,7 @@ describe("messages kept across reloads", () => {
         clientMessageId: "ok",
         message: "kept",
         session: "tok",
-        order: 1,
+        order: Date.now(),
         ...fields,
       });
     storage.setItem(`${ours}ok`, entry({}));

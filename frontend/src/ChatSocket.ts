@@ -6,6 +6,7 @@
 import {
   MAX_PENDING_PER_CONVERSATION,
   nextOrder,
+  PENDING_EXPIRY_MS,
   type PendingMessage,
   type PendingStorage,
   PendingStore,
@@ -48,7 +49,12 @@ export type ChatSocketEvent =
       closedReason: string | null;
     }
   /** The server rejected the session token; a new session (with an empty history) is started. */
-  | { kind: "session_reset" };
+  | { kind: "session_reset" }
+  /**
+   * Messages that waited `pendingExpiryMs` without an acknowledgement: no longer sent (nor
+   * kept in storage). Sending one again with its id (Retry) starts its wait over.
+   */
+  | { kind: "expired"; messages: Outgoing[] };
 
 export interface Backoff {
   initialMs: number;
@@ -73,6 +79,8 @@ export interface ChatSocketOptions {
   pendingStorage?: PendingStorage | null;
   /** At most this many unacknowledged messages; send() refuses another. */
   maxPending?: number;
+  /** How long a message may wait for its acknowledgement before it counts as not sent. */
+  pendingExpiryMs?: number;
 }
 
 export interface SendResult {
@@ -112,6 +120,7 @@ export class ChatSocket {
   private readonly newId: () => string;
   private readonly store: PendingStore;
   private readonly maxPending: number;
+  private readonly pendingExpiryMs: number;
 
   private readonly listeners = new Set<(event: ChatSocketEvent) => void>();
   // Messages sent but not yet acknowledged, oldest first, resent on every new connection. The
@@ -122,6 +131,7 @@ export class ChatSocket {
   private readonly toResend = new Set<string>();
   private resendTimer: ReturnType<typeof setTimeout> | null = null;
   private resendAttempt = 0;
+  private expiryTimer: ReturnType<typeof setTimeout> | null = null;
 
   private socket: WebSocketLike | null = null;
   // True once the current socket delivered `conversation_restored`: frames may be sent.
@@ -164,6 +174,7 @@ export class ChatSocket {
       options.pendingStorage === undefined ? browserStorage() : options.pendingStorage;
     this.store = new PendingStore(storage, options.url);
     this.maxPending = options.maxPending ?? MAX_PENDING_PER_CONVERSATION;
+    this.pendingExpiryMs = options.pendingExpiryMs ?? PENDING_EXPIRY_MS;
   }
 
   subscribe(listener: (event: ChatSocketEvent) => void): () => void {
@@ -176,6 +187,8 @@ export class ChatSocket {
     this.stopped = false;
     this.closedReason = null;
     this.loadPending();
+    // Messages an earlier page left waiting too long are shown as not sent, not sent now.
+    this.expireDue();
     void this.connect();
   }
 
@@ -189,6 +202,7 @@ export class ChatSocket {
     this.abandonConnection();
     this.clearReconnect();
     this.clearResend();
+    this.clearExpiry();
     this.outbox.clear();
   }
 
@@ -217,6 +231,7 @@ export class ChatSocket {
       this.outbox.set(clientMessageId, entry);
       // Storage full or disabled: the message is still sent, it just would not survive a reload.
       this.store.save(entry);
+      this.scheduleExpiry();
     }
     this.toResend.delete(clientMessageId);
     if (this.ready) this.transmitMessage(entry);
@@ -447,6 +462,38 @@ export class ChatSocket {
     this.outbox.delete(clientMessageId);
     this.toResend.delete(clientMessageId);
     this.store.delete(clientMessageId);
+  }
+
+  /** Give up on the messages that waited too long, and say so; then wait for the next one. */
+  private expireDue(): void {
+    this.clearExpiry();
+    const now = Date.now();
+    const expired: Outgoing[] = [];
+    for (const entry of [...this.outbox.values()]) {
+      // `order` is the time the message was typed (or last retried).
+      if (now - entry.order < this.pendingExpiryMs) continue;
+      this.forget(entry.clientMessageId);
+      expired.push({ clientMessageId: entry.clientMessageId, message: entry.message });
+    }
+    if (expired.length > 0) this.emit({ kind: "expired", messages: expired });
+    this.scheduleExpiry();
+  }
+
+  private scheduleExpiry(): void {
+    if (this.expiryTimer !== null || this.stopped) return;
+    let oldest = Infinity;
+    for (const entry of this.outbox.values()) oldest = Math.min(oldest, entry.order);
+    if (oldest === Infinity) return;
+    const delay = Math.max(0, oldest + this.pendingExpiryMs - Date.now());
+    this.expiryTimer = setTimeout(() => {
+      this.expiryTimer = null;
+      this.expireDue();
+    }, delay);
+  }
+
+  private clearExpiry(): void {
+    if (this.expiryTimer !== null) clearTimeout(this.expiryTimer);
+    this.expiryTimer = null;
   }
 
   private resendLater(clientMessageIds: Iterable<string>): void {

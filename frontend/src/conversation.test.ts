@@ -310,4 +310,28 @@ describe("conversation", () => {
     );
     expect((state.items[1] as ThreadMessage).author).toBe("content_liaison");
   });
+
+  it("shows a message once when its acknowledgement was lost and the history has it", () => {
+    const state = run(
+      sending,
+      restored([{ ...recorded("m-1", "user", "hi", 1), client_message_id: "c1" }]),
+    );
+    const messages = state.items as ThreadMessage[];
+    expect(messages.map((item) => [item.key, item.state])).toEqual([["m-1", "accepted"]]);
+    // Still waiting for its reply: the Stop button and the typing sign know.
+    expect(replyInProgress(state)).toBe("m-1");
+    // The answer to the resend changes nothing.
+    const after = conversationReducer(
+      state,
+      frame({
+        type: "message_accepted",
+        event_id: "1-0",
+        message_id: "m-1",
+        client_message_id: "c1",
+        seq: 1,
+        duplicate: true,
+      }),
+    );
+    expect(after.items).toHaveLength(1);
+  });
 });

@@ -67,7 +67,8 @@ export interface ConversationState {
 export type ConversationAction =
   | { type: "frame"; frame: ServerFrame }
   | { type: "sending"; clientMessageId: string; message: string; author: AgentType }
-  // The page could not even queue the message (too many wait already); the user may retry.
+  // The message is not sent by itself: the page could not queue it (too many wait already),
+  // or it waited too long for the server. The user may retry.
   | { type: "not_queued"; clientMessageId: string; error: InlineError }
   | { type: "notice"; notice: InlineError | null }
   | { type: "reset" };
@@ -280,6 +281,13 @@ function applyFrame(state: ConversationState, frame: ServerFrame): ConversationS
 
 function restore(state: ConversationState, frame: ConversationRestoredFrame): ConversationState {
   const recorded = new Set(frame.messages.map((message) => message.message_id));
+  // A message whose acknowledgement was lost is in the history under its client_message_id:
+  // the history's copy replaces the one still shown as sending (or as not sent).
+  const recordedClientIds = new Set(
+    frame.messages.flatMap((message) =>
+      message.client_message_id ? [message.client_message_id] : [],
+    ),
+  );
   const answered = new Set(frame.messages.map((message) => message.in_reply_to));
   const previous = new Map<string, ThreadMessage>();
   for (const item of state.items) if (item.kind === "message") previous.set(item.key, item);
@@ -287,6 +295,16 @@ function restore(state: ConversationState, frame: ConversationRestoredFrame): Co
   const failed = new Map<string, RecordedMessage>();
   for (const message of frame.messages) {
     if (message.role === "error" && message.in_reply_to) failed.set(message.in_reply_to, message);
+  }
+  const unacknowledged = new Set<string>();
+  for (const item of state.items) {
+    if (
+      item.kind === "message" &&
+      item.clientMessageId !== undefined &&
+      item.key.startsWith("local:")
+    ) {
+      unacknowledged.add(item.clientMessageId);
+    }
   }
   const items: ThreadItem[] = [...frame.messages]
     .filter((message) => message.role !== "error")
@@ -301,13 +319,17 @@ function restore(state: ConversationState, frame: ConversationRestoredFrame): Co
       seq: message.seq,
       inReplyTo: message.in_reply_to,
       awaitingReply:
-        !answered.has(message.message_id) && previous.get(message.message_id)?.awaitingReply,
-      clientMessageId: previous.get(message.message_id)?.clientMessageId,
+        !answered.has(message.message_id) &&
+        (previous.get(message.message_id)?.awaitingReply ??
+          unacknowledged.has(message.client_message_id ?? "")),
+      clientMessageId:
+        message.client_message_id ?? previous.get(message.message_id)?.clientMessageId,
       error: failedReply(failed.get(message.message_id)) ?? previous.get(message.message_id)?.error,
     }));
   // What the history cannot have yet: replies still streaming, messages not yet accepted.
   for (const item of state.items) {
     if (item.kind !== "message" || recorded.has(item.key)) continue;
+    if (item.clientMessageId !== undefined && recordedClientIds.has(item.clientMessageId)) continue;
     if (item.state === "streaming" || item.state === "sending" || item.state === "failed") {
       items.push(item);
     }

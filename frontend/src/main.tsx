@@ -3,8 +3,7 @@ import "./styles.css";
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 
-import { App } from "./App";
-import { GuideAgentProvider } from "./GuideAgentProvider";
+import { SessionRoot } from "./SessionRoot";
 
 const root = document.getElementById("root");
 if (root === null) throw new Error("index.html has no #root element");
@@ -15,8 +14,6 @@ const enableCancel = import.meta.env.VITE_ENABLE_CANCEL !== "false";
 
 createRoot(root).render(
   <StrictMode>
-    <GuideAgentProvider>
-      <App enableCancel={enableCancel} />
-    </GuideAgentProvider>
+    <SessionRoot enableCancel={enableCancel} />
   </StrictMode>,
 );

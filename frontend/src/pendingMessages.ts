@@ -24,6 +24,24 @@ export interface PendingMessage {
 /** At most this many messages wait per conversation; another one is refused, not dropped. */
 export const MAX_PENDING_PER_CONVERSATION = 50;
 
+/**
+ * A message not acknowledged within this time is shown as not sent, with Retry, and is no
+ * longer sent by itself: after five minutes the user may no longer mean it, and a reply to it
+ * would arrive out of the blue.
+ */
+export const PENDING_EXPIRY_MS = 5 * 60_000;
+
+/**
+ * The expiry this page uses: PENDING_EXPIRY_MS, or the `pending_expiry_s` query parameter
+ * (whole seconds, 1 to 3600) so that tests and demonstrations need not wait five minutes.
+ */
+export function pendingExpiryMs(search: string): number {
+  const value = new URLSearchParams(search).get("pending_expiry_s");
+  if (value === null || !/^[0-9]{1,4}$/.test(value)) return PENDING_EXPIRY_MS;
+  const seconds = Number(value);
+  return seconds >= 1 && seconds <= 3600 ? seconds * 1000 : PENDING_EXPIRY_MS;
+}
+
 const PREFIX = "agentChat.pending.v1\n";
 // The protocol's limit for client_message_id.
 const MAX_ID_LENGTH = 128;
@@ -34,6 +52,21 @@ let lastOrder = 0;
 export function nextOrder(now: number = Date.now()): number {
   lastOrder = Math.max(now, lastOrder + 1);
   return lastOrder;
+}
+
+/** Remove every stored pending message of every endpoint: the page starts afresh. */
+export function forgetAllPending(storage: PendingStorage | null): void {
+  try {
+    if (storage === null) return;
+    const keys: string[] = [];
+    for (let index = 0; index < storage.length; index += 1) {
+      const key = storage.key(index);
+      if (key !== null && key.startsWith(PREFIX)) keys.push(key);
+    }
+    for (const key of keys) storage.removeItem(key);
+  } catch {
+    // Storage disabled: nothing was kept.
+  }
 }
 
 /** The stored pending messages of one endpoint (a ws:// URL without query). */

@@ -68,6 +68,8 @@ export interface RecordedMessage {
   seq: number;
   event_id: string;
   in_reply_to?: string;
+  // The id a user message was sent with (absent when it was sent without one).
+  client_message_id?: string | null;
   // A reply stopped part way.
   cancelled?: boolean;
 }

@@ -11,6 +11,9 @@ export class SessionTokens {
   private token: string | null;
   private creating = false;
   private waiters: Array<(token: string | null) => void> = [];
+  private readonly listeners = new Set<() => void>();
+  // Bumped by startAfresh: every conversation reconnects, to the new session.
+  private generationCount = 0;
 
   constructor(private readonly storage: TokenStorage | null) {
     this.token = read(storage);
@@ -64,6 +67,38 @@ export class SessionTokens {
     } catch {
       // See set().
     }
+  }
+
+  /** Bumped each time the page starts afresh; the sockets of an older one are done. */
+  get generation(): number {
+    return this.generationCount;
+  }
+
+  /** Called after each startAfresh. */
+  subscribe(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Forget the session (the caller closes it with the token returned) so that the next
+   * socket creates a new one, and tell the conversations to reconnect.
+   */
+  startAfresh(): string | null {
+    const old = this.token;
+    this.token = null;
+    // The sockets creating a session or waiting for one belong to the old conversations,
+    // which stop: the new ones start over (answering the waiters would make each a creator).
+    this.creating = false;
+    this.waiters = [];
+    try {
+      this.storage?.removeItem(STORAGE_KEY);
+    } catch {
+      // See set().
+    }
+    this.generationCount += 1;
+    for (const listener of [...this.listeners]) listener();
+    return old;
   }
 
   private wake(token: string): void {

@@ -12,7 +12,7 @@ import {
   replyInProgress,
   type ThreadMessage,
 } from "./conversation";
-import { MAX_PENDING_PER_CONVERSATION } from "./pendingMessages";
+import { MAX_PENDING_PER_CONVERSATION, pendingExpiryMs } from "./pendingMessages";
 import { type AgentType, liaisonOf, type Pillar } from "./protocol";
 
 export interface Connection {
@@ -49,6 +49,16 @@ const QUEUE_FULL: InlineError = {
   advice: "Retry once they have gone.",
 };
 
+function expiredError(expiryMs: number): InlineError {
+  const wait =
+    expiryMs >= 60_000 ? `${Math.round(expiryMs / 60_000)} minutes` : `${expiryMs / 1000} seconds`;
+  return {
+    code: "not_sent",
+    message: `the server did not take it within ${wait}.`,
+    advice: "Retry to send it again.",
+  };
+}
+
 /** The conversation behind a WebSocket endpoint of docs/protocol.md, e.g. `/api/ws/guide`. */
 export function useChat(path: string, agentType: AgentType): Chat {
   const [conversation, dispatch] = useReducer(conversationReducer, EMPTY_CONVERSATION);
@@ -63,7 +73,8 @@ export function useChat(path: string, agentType: AgentType): Chat {
     dispatch({ type: "reset" });
     setConnection(STARTING);
     setStatePath(path);
-    const socket = new ChatSocket({ url: socketUrl(path) });
+    const expiryMs = pendingExpiryMs(window.location.search);
+    const socket = new ChatSocket({ url: socketUrl(path), pendingExpiryMs: expiryMs });
     socketRef.current = socket;
     // Messages an earlier page (or this tab before a switch) sent and the server has not
     // acknowledged: the socket sends them again, the thread shows them as sending meanwhile.
@@ -93,6 +104,12 @@ export function useChat(path: string, agentType: AgentType): Chat {
           });
           // Not lost with the old session: they go to the new one.
           showPending();
+          return;
+        case "expired":
+          for (const { clientMessageId, message } of event.messages) {
+            dispatch({ type: "sending", clientMessageId, message, author: agentType });
+            dispatch({ type: "not_queued", clientMessageId, error: expiredError(expiryMs) });
+          }
           return;
         case "frame": {
           const frame = event.frame;

@@ -1,10 +1,13 @@
 import { type KeyboardEvent, useRef } from "react";
 
 import { type Pillar, PILLAR_NAMES, PILLARS } from "../protocol";
+import { UnreadMark } from "./UnreadMark";
 
 interface PillarTabsProps {
   active: Pillar;
   onSelect(pillar: Pillar): void;
+  // Replies that finished in each pillar while its tab was not shown.
+  unread: Record<Pillar, number>;
 }
 
 export function tabId(pillar: Pillar): string {
@@ -15,8 +18,11 @@ export function panelId(pillar: Pillar): string {
   return `panel-${pillar}`;
 }
 
-/** The pillar tabs, with the arrow-key navigation of the WAI-ARIA tabs pattern. */
-export function PillarTabs({ active, onSelect }: PillarTabsProps) {
+/**
+ * The pillar tabs, with the arrow-key navigation of the WAI-ARIA tabs pattern, and a mark on
+ * each tab whose liaison replied while it was not shown.
+ */
+export function PillarTabs({ active, onSelect, unread }: PillarTabsProps) {
   const buttons = useRef(new Map<Pillar, HTMLButtonElement>());
 
   function onKeyDown(event: KeyboardEvent<HTMLDivElement>) {
@@ -51,6 +57,7 @@ export function PillarTabs({ active, onSelect }: PillarTabsProps) {
           onClick={() => onSelect(pillar)}
         >
           {PILLAR_NAMES[pillar]}
+          <UnreadMark count={unread[pillar]} />
         </button>
       ))}
     </div>
