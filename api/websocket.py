@@ -195,8 +195,8 @@ class _Socket:
         try:
             # The writer ends on its own only by failing (or falling behind, which the watcher
             # handles): its failure must end the socket too, or the client would wait on an
-            # open socket that no longer relays anything.
-            # Redis errors reach _serve, which closes with 1013; a client gone is no failure.
+            # open socket that relays nothing. Redis errors reach _serve, which closes with
+            # 1013; a client that left is no failure.
             await asyncio.wait((reader, writer), return_when=asyncio.FIRST_COMPLETED)
             failure = writer.exception() if writer.done() and not writer.cancelled() else None
             if failure is not None and not isinstance(failure, WebSocketDisconnect):

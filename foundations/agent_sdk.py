@@ -85,9 +85,9 @@ class SubmitTimedOut(Exception):
     """
 
 
-# After the relay resubscribed, the pool's idle connections are still the ones Redis dropped:
-# each fails its first command. Reading the stream again is safe, so a socket retries it this
-# long before it gives up and is closed with "try again later".
+# Right after the relay resubscribed, a stream read can still fail (a connection Redis dropped,
+# Redis dropping again). Reading the stream again is safe, so a socket retries it this long
+# before it gives up and is closed with "try again later".
 RESYNC_READ_SECONDS = 5.0
 _RESYNC_READ_PAUSE_SECONDS = 0.2
 
