@@ -24,6 +24,7 @@ from foundations.agent_sdk import (
     InvalidPillar,
     InvalidToken,
     MessageRefused,
+    SubmitTimedOut,
 )
 from foundations.sessions import SessionRecord, SessionStatus
 
@@ -198,7 +199,7 @@ async def _turn(
                 429 if isinstance(cause, ApplicationError) and cause.type == "rate_limited" else 422
             )
             raise HTTPException(status, detail) from None
-        except (RPCError, WorkflowUpdateRPCTimeoutOrCancelledError):
+        except (RPCError, WorkflowUpdateRPCTimeoutOrCancelledError, SubmitTimedOut):
             raise HTTPException(503, "The chat service is busy; send the message again.") from None
         try:
             recorded = None

@@ -29,6 +29,7 @@ from foundations.agent_sdk import (
     InvalidPillar,
     InvalidToken,
     MessageRefused,
+    SubmitTimedOut,
 )
 from foundations.communication import attribution
 from foundations.metrics import LIVE_SOCKETS, event_relayed, message_handled
@@ -188,14 +189,23 @@ class _Socket:
         await self._restore()
         if last_event_id is not None:
             await self._resume(last_event_id)
+        reader = asyncio.create_task(self._read_frames())
         writer = asyncio.create_task(self._write_events())
         watcher = asyncio.create_task(self._close_when_behind(writer))
         try:
-            await self._read_frames()
+            # The writer ends on its own only by failing (or falling behind, which the watcher
+            # handles): its failure must end the socket too, or the client would wait on an
+            # open socket that relays nothing. Redis errors reach _serve, which closes with
+            # 1013; a client that left is no failure.
+            await asyncio.wait((reader, writer), return_when=asyncio.FIRST_COMPLETED)
+            failure = writer.exception() if writer.done() and not writer.cancelled() else None
+            if failure is not None and not isinstance(failure, WebSocketDisconnect):
+                raise failure
+            await reader
         finally:
-            writer.cancel()
-            watcher.cancel()
-            await asyncio.gather(writer, watcher, return_exceptions=True)
+            for task in (reader, writer, watcher):
+                task.cancel()
+            await asyncio.gather(reader, writer, watcher, return_exceptions=True)
 
     async def _restore(self) -> None:
         snapshot = await self._edge.sdk.restore(self._connection.connection_id)
@@ -308,7 +318,7 @@ class _Socket:
             await self._send_error(code, message, client_message_id=frame.client_message_id)
             message_handled("refused", code, received_at=received_at)
             return
-        except (RPCError, WorkflowUpdateRPCTimeoutOrCancelledError) as error:
+        except (RPCError, WorkflowUpdateRPCTimeoutOrCancelledError, SubmitTimedOut) as error:
             logger.warning("submitting a message failed: %s", error)
             await self._send_error(
                 "unavailable",

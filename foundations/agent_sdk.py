@@ -15,7 +15,12 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from temporalio.client import Client, WithStartWorkflowOperation
+import redis.exceptions
+from temporalio.client import (
+    Client,
+    WithStartWorkflowOperation,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -30,6 +35,7 @@ from foundations.communication import (
     Event,
     LiveQueue,
     LiveRelay,
+    Replay,
     Snapshot,
     event_id_key,
 )
@@ -69,6 +75,21 @@ class MessageRefused(Exception):
 
 class FellBehind(Exception):
     """The connection's consumer fell too far behind; reconnect from the last event seen."""
+
+
+class SubmitTimedOut(Exception):
+    """No worker accepted the message in time (none polls, or Temporal is slow).
+
+    The message may still be recorded later: a resend must carry the same client_message_id,
+    which the workflow dedupes.
+    """
+
+
+# Right after the relay resubscribed, a stream read can still fail (a connection Redis dropped,
+# Redis dropping again). Reading the stream again is safe, so a socket retries it this long
+# before it gives up and is closed with "try again later".
+RESYNC_READ_SECONDS = 5.0
+_RESYNC_READ_PAUSE_SECONDS = 0.2
 
 
 @dataclass
@@ -179,8 +200,9 @@ class AgentWebSocketSDK:
     ) -> SubmitMessageResult:
         """Submit a user message to the session's workflow, starting it if needed.
 
-        Raises MessageRefused when the edge can tell the message would be refused, and
-        temporalio's WorkflowUpdateFailedError when the workflow refuses it.
+        Raises MessageRefused when the edge can tell the message would be refused,
+        temporalio's WorkflowUpdateFailedError when the workflow refuses it, and SubmitTimedOut
+        when no worker accepted it within message_submit_timeout_seconds.
         """
         connection = self._connection(connection_id)
         session = connection.session
@@ -203,15 +225,31 @@ class AgentWebSocketSDK:
         )
         # No update id derived from client_message_id: the workflow dedupes itself and says
         # `duplicate`, where Temporal would silently hand back the first result.
-        # The deadline bounds the wait when no worker takes the update: the caller hears
-        # WorkflowUpdateRPCTimeoutOrCancelledError instead of nothing for a minute. The message
-        # may still be recorded later, so a resend must carry the same client_message_id.
-        return await self._temporal.execute_update_with_start_workflow(
-            ChatSessionWorkflow.submit_message,
-            SubmitMessageInput(connection.agent_type, message, client_message_id),
-            start_workflow_operation=start,
-            rpc_timeout=timedelta(seconds=settings.message_submit_timeout_seconds),
-        )
+        # rpc_timeout bounds each RPC, but the SDK polls the update again after each one: only
+        # one deadline around the whole call bounds the wait when no worker takes the update.
+        deadline = settings.message_submit_timeout_seconds
+        # The start operation's handle is a future that fails while Temporal is unreachable;
+        # nothing else awaits it, and an unretrieved failure is logged as a traceback.
+        handle = asyncio.ensure_future(start.workflow_handle())
+        limit = asyncio.timeout(deadline)
+        try:
+            async with limit:
+                return await self._temporal.execute_update_with_start_workflow(
+                    ChatSessionWorkflow.submit_message,
+                    SubmitMessageInput(connection.agent_type, message, client_message_id),
+                    start_workflow_operation=start,
+                    rpc_timeout=timedelta(seconds=deadline),
+                )
+        except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
+            # The SDK turns the deadline's cancellation into its own error.
+            if limit.expired():
+                raise SubmitTimedOut(
+                    f"no worker accepted the message within {deadline:g} s"
+                ) from None
+            raise
+        finally:
+            handle.cancel()
+            await asyncio.gather(handle, return_exceptions=True)
 
     async def _precheck(self, session: SessionRecord, message: str) -> None:
         """Refuse at the edge what the workflow would refuse, so it starts and records nothing."""
@@ -273,10 +311,7 @@ class AgentWebSocketSDK:
             else:
                 event = await connection.live.get()
             if event is RESYNC:
-                milliseconds, sequence = connection.cursor
-                replay = await self._communication.events_after(
-                    connection.conversation, f"{milliseconds}-{sequence}"
-                )
+                replay = await self._read_after_resync(connection)
                 connection.backlog.extend(replay.events)
                 continue
             key = event_id_key(event.event_id)
@@ -284,6 +319,24 @@ class AgentWebSocketSDK:
                 continue
             connection.cursor = key
             return event
+
+    async def _read_after_resync(self, connection: AgentConnection) -> Replay:
+        """The events after the connection's cursor, read again until Redis answers.
+
+        Raises redis' ConnectionError or TimeoutError when it still fails after
+        RESYNC_READ_SECONDS: the socket is then closed, and its client resumes from the stream.
+        """
+        milliseconds, sequence = connection.cursor
+        gives_up_at = time.monotonic() + RESYNC_READ_SECONDS
+        while True:
+            try:
+                return await self._communication.events_after(
+                    connection.conversation, f"{milliseconds}-{sequence}"
+                )
+            except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
+                if time.monotonic() >= gives_up_at:
+                    raise
+            await asyncio.sleep(_RESYNC_READ_PAUSE_SECONDS)
 
     async def fallen_behind(self, connection_id: str) -> None:
         """Return once the connection's consumer has fallen too far behind to keep up."""

@@ -358,6 +358,7 @@ class LiveRelay:
     """
 
     def __init__(self, client: redis.Redis) -> None:
+        self._pool = client.connection_pool
         self._pubsub = client.pubsub()
         self._listeners: dict[str, set[LiveQueue]] = {}
         self._confirmed: dict[str, asyncio.Event] = {}
@@ -422,6 +423,9 @@ class LiveRelay:
                     # Subscribed again (one command for every channel): whatever was published
                     # while the connection was down is in the streams; tell the sockets.
                     self._resync_pending = False
+                    # Redis dropped the pool's idle connections too, and each would fail its
+                    # next command: the sockets' stream reads, first of all.
+                    await self._pool.disconnect(inuse_connections=False)
                     for queues in self._listeners.values():
                         for queue in queues:
                             queue.offer(RESYNC)

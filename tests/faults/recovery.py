@@ -11,6 +11,8 @@ from devstack.services import ROOT
 # The targets the platform promises; a row says whether its fault met them.
 CRASH_RESTART_SECONDS = 10.0
 UNAVAILABLE_SECONDS = 10.0
+# A reply cut by a Redis restart completes this soon after Redis is back.
+REDIS_BACK_SECONDS = 10.0
 
 
 @dataclass
