@@ -59,6 +59,13 @@ def configure_tracing(settings: Settings, service_name: str) -> bool:
     return True
 
 
+def shutdown_tracing() -> None:
+    """Export the spans still buffered; a no-op while tracing is off."""
+    provider = trace.get_tracer_provider()
+    if isinstance(provider, ReplaySafeTracerProvider):
+        provider.shutdown()
+
+
 def temporal_plugins() -> list[OpenTelemetryPlugin]:
     """For `Client.connect(plugins=...)`, whose workers inherit them: the tracing plugin while
     tracing is on (it needs the replay-safe provider `configure_tracing` installs), else none."""

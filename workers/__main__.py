@@ -12,7 +12,12 @@ from temporalio.worker import Worker
 
 from foundations.metrics import WORKER_METRICS, export, serve_metrics, temporal_runtime
 from foundations.settings import get_settings
-from foundations.tracing import configure_logging, configure_tracing, temporal_plugins
+from foundations.tracing import (
+    configure_logging,
+    configure_tracing,
+    shutdown_tracing,
+    temporal_plugins,
+)
 from workers.composition import chat_worker, open_redis
 
 logger = logging.getLogger("workers")
@@ -71,3 +76,10 @@ def _stop_now() -> None:
 if __name__ == "__main__":
     configure_logging()
     asyncio.run(main())
+    # Everything is closed; leave without interpreter finalization. The Temporal runtime's
+    # native threads can still call into Python while it finalizes, which aborts the process
+    # (SIGABRT, "PyGILState_Release ... finalizing") and turns a clean drain into a crash exit
+    # that supervisors report and restart.
+    shutdown_tracing()
+    logging.shutdown()
+    os._exit(0)
