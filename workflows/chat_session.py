@@ -82,9 +82,9 @@ class ChatSessionWorkflow:
     @workflow.run
     async def run(self, input: ChatSessionInput) -> None:
         workflow.upsert_memo({"session_id": input.session_id, "user_id": input.user_id})
-        for agent_type, conversation in self._conversations.items():
-            if conversation.pending:
-                self._start_turns(agent_type)
+        for conversation, state in self._conversations.items():
+            if state.pending:
+                self._start_turns(conversation)
         self._show_details()
         idle_timeout = timedelta(seconds=input.idle_timeout_seconds)
         wait = idle_timeout
@@ -125,8 +125,8 @@ class ChatSessionWorkflow:
     @workflow.update
     async def submit_message(self, input: SubmitMessageInput) -> SubmitMessageResult:
         """Admit and record a user message; its reply streams to the conversation's sockets."""
-        dedupe_key = f"{input.agent_type.value}:{input.client_message_id}"
-        lock = self._locks.setdefault(input.agent_type, asyncio.Lock())
+        dedupe_key = f"{input.conversation.value}:{input.client_message_id}"
+        lock = self._locks.setdefault(input.conversation, asyncio.Lock())
         async with lock:
             # Remembered by message id (a fixed size), and by the client's id in older runs.
             original = (
@@ -141,7 +141,7 @@ class ChatSessionWorkflow:
             admission = await workflow.execute_local_activity_method(
                 TrafficCop.admit_message,
                 AdmitInput(
-                    self._input.session_id, self._input.user_id, input.agent_type, input.message
+                    self._input.session_id, self._input.user_id, input.conversation, input.message
                 ),
                 start_to_close_timeout=LOCAL_STEP_TIMEOUT,
                 retry_policy=ADMISSION_RETRY,
@@ -154,7 +154,7 @@ class ChatSessionWorkflow:
                 PostOffice.record_user_message,
                 RecordUserMessageInput(
                     session_id=self._input.session_id,
-                    agent_type=input.agent_type,
+                    conversation=input.conversation,
                     message_id=message_id,
                     content=input.message,
                     timestamp=now,
@@ -173,14 +173,12 @@ class ChatSessionWorkflow:
             # answered: this resend gets it answered, unless the turn is already in hand here.
             if result.duplicate and (recorded.answered or self._is_pending(message_id)):
                 return result
-            conversation = self._conversation(input.agent_type)
-            conversation.pending.append(
-                Turn(message_id, recorded.seq, input.message, recorded.event_id)
-            )
+            state = self._conversation(input.conversation)
+            state.pending.append(Turn(message_id, recorded.seq, input.message, recorded.event_id))
             self._turn_traces[message_id] = tracing.current_context()
-            conversation.last_activity = now
+            state.last_activity = now
             self._last_message_at = workflow.now()
-            self._start_turns(input.agent_type)
+            self._start_turns(input.conversation)
             return result
 
     @submit_message.validator
@@ -188,9 +186,9 @@ class ChatSessionWorkflow:
         """Reject, before anything is written to history, what can never be accepted."""
         if self._closed:
             raise ApplicationError("This chat session is closed.", type="SessionClosed")
-        conversation = self._conversations.get(input.agent_type)
+        state = self._conversations.get(input.conversation)
         input.check(
-            pending_turns=len(conversation.pending) if conversation is not None else 0,
+            pending_turns=len(state.pending) if state is not None else 0,
             max_chars=self._input.max_message_chars,
         )
 
@@ -219,50 +217,46 @@ class ChatSessionWorkflow:
     def cancel_reply(self, input: CancelReplyInput) -> None:
         """Stop a reply: the streaming one is cut short, a queued one is never started."""
         message_id = input.message_id.removeprefix("r-")
-        if self._turns.stop_streaming(input.agent_type, message_id):
+        if self._turns.stop_streaming(input.conversation, message_id):
             return
-        conversation = self._conversations.get(input.agent_type)
-        if conversation is not None and any(
-            t.message_id == message_id for t in conversation.pending
-        ):
+        state = self._conversations.get(input.conversation)
+        if state is not None and any(t.message_id == message_id for t in state.pending):
             self._turns.skip_reply(message_id)
 
     # --- turns ---------------------------------------------------------------------------
 
-    def _start_turns(self, agent_type: AgentType) -> None:
-        if agent_type in self._running or self._draining or self._should_continue_as_new():
+    def _start_turns(self, conversation: AgentType) -> None:
+        if conversation in self._running or self._draining or self._should_continue_as_new():
             return  # the pending turns travel to the next run
-        self._running[agent_type] = asyncio.create_task(self._run_turns(agent_type))
+        self._running[conversation] = asyncio.create_task(self._run_turns(conversation))
 
-    async def _run_turns(self, agent_type: AgentType) -> None:
-        conversation = self._conversations[agent_type]
+    async def _run_turns(self, conversation: AgentType) -> None:
+        state = self._conversations[conversation]
         try:
-            while (
-                conversation.pending and not self._draining and not self._should_continue_as_new()
-            ):
-                turn = conversation.pending[0]
+            while state.pending and not self._draining and not self._should_continue_as_new():
+                turn = state.pending[0]
                 self._show_details()
                 with tracing.resumed(self._turn_traces.pop(turn.message_id, None)):
-                    await self._turns.run(agent_type, turn)
-                conversation.pending.pop(0)
-                conversation.turns_completed += 1
-                conversation.last_activity = workflow.now().isoformat()
+                    await self._turns.run(conversation, turn)
+                state.pending.pop(0)
+                state.turns_completed += 1
+                state.last_activity = workflow.now().isoformat()
                 self._turns_this_run += 1
         except BaseException as failure:  # surfaced by the main loop, which fails the task
             self._failure = failure
         finally:
-            del self._running[agent_type]
+            del self._running[conversation]
             self._show_details()
 
     # --- state ---------------------------------------------------------------------------
 
-    def _conversation(self, agent_type: AgentType) -> ConversationState:
-        if agent_type not in self._conversations:
-            self._conversations[agent_type] = ConversationState()
+    def _conversation(self, conversation: AgentType) -> ConversationState:
+        if conversation not in self._conversations:
+            self._conversations[conversation] = ConversationState()
             workflow.upsert_search_attributes(
                 [AGENT_TYPES_ATTRIBUTE.value_set([a.value for a in self._conversations])]
             )
-        return self._conversations[agent_type]
+        return self._conversations[conversation]
 
     def _message_id(self, input: SubmitMessageInput) -> str:
         return input.derived_message_id(self._input.session_id) or "m-" + workflow.uuid4().hex
@@ -270,8 +264,8 @@ class ChatSessionWorkflow:
     def _is_pending(self, message_id: str) -> bool:
         return any(
             turn.message_id == message_id
-            for conversation in self._conversations.values()
-            for turn in conversation.pending
+            for state in self._conversations.values()
+            for turn in state.pending
         )
 
     def _remember(self, key: str, result: SubmitMessageResult) -> None:

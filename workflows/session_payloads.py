@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import uuid
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from temporalio.common import (
     SearchAttributeKey,
@@ -71,14 +72,20 @@ class ConversationState:
 
 @dataclass
 class SubmitMessageInput:
-    agent_type: AgentType
+    # Which of the session's conversations the message is sent in.
+    conversation: AgentType
     message: str
     client_message_id: str | None = None
 
+    # Read from updates that earlier versions accepted (foundations/payload_converter.py).
+    RENAMED_FIELDS: ClassVar[dict[str, str]] = {"agent_type": "conversation"}
+
     def check(self, *, pending_turns: int, max_chars: int) -> None:
         """Raise what makes this message unacceptable in a conversation with `pending_turns`."""
-        if not isinstance(self.agent_type, AgentType):
-            raise ApplicationError(f"Unknown agent type {self.agent_type!r}.", type="UnknownAgent")
+        if not isinstance(self.conversation, AgentType):
+            raise ApplicationError(
+                f"Unknown agent type {self.conversation!r}.", type="UnknownAgent"
+            )
         if not self.message.strip():
             raise ApplicationError("The message is empty.", type="EmptyMessage")
         if pending_turns >= MAX_PENDING_TURNS:
@@ -97,7 +104,7 @@ class SubmitMessageInput:
         """The id derived from the client's message id; None when the client sent none."""
         if not self.client_message_id:
             return None
-        name = f"{session_id}/{self.agent_type.value}/{self.client_message_id}"
+        name = f"{session_id}/{self.conversation.value}/{self.client_message_id}"
         return "m-" + uuid.uuid5(_MESSAGE_NAMESPACE, name).hex
 
 
@@ -112,9 +119,12 @@ class SubmitMessageResult:
 
 @dataclass
 class CancelReplyInput:
-    agent_type: AgentType
+    conversation: AgentType
     # The reply's id, or the id of the user message it answers.
     message_id: str
+
+    # Read from signals that earlier versions received (foundations/payload_converter.py).
+    RENAMED_FIELDS: ClassVar[dict[str, str]] = {"agent_type": "conversation"}
 
 
 @dataclass
@@ -156,7 +166,7 @@ class ChatSessionInput:
 
 @dataclass
 class ConversationStatus:
-    agent_type: AgentType
+    conversation: AgentType
     turns_completed: int
     pending_turns: int
     last_activity: str

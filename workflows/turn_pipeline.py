@@ -102,7 +102,7 @@ class TurnPipeline:
                     HandoffInput(
                         session_id,
                         conversation,
-                        decision.agent_type,
+                        decision.author,
                         decision.handoff_reason,
                         turn.message_id,
                     ),
@@ -112,17 +112,17 @@ class TurnPipeline:
             outcome = None
             if decision.capability is not None:
                 outcome = await self._run_capability(decision.capability, conversation)
-            reply = await self._generate_reply(conversation, turn, decision.agent_type, outcome)
+            reply = await self._generate_reply(conversation, turn, decision.author, outcome)
             await workflow.execute_local_activity_method(
                 PostOffice.record_reply,
                 RecordReplyInput(
                     session_id=session_id,
-                    agent_type=conversation,
+                    conversation=conversation,
                     message_id=reply.message_id,
                     in_reply_to=turn.message_id,
                     content=reply.content,
                     timestamp=workflow.now().isoformat(),
-                    author=decision.agent_type,
+                    author=decision.author,
                     cancelled=reply.cancelled,
                     in_reply_to_event_id=turn.event_id,
                 ),
@@ -156,7 +156,7 @@ class TurnPipeline:
         self,
         conversation: AgentType,
         turn: Turn,
-        agent_type: AgentType,
+        author: AgentType,
         capability: CapabilityOutcome | None,
     ) -> GeneratedReply:
         reply = reply_id(turn.message_id)
@@ -168,7 +168,7 @@ class TurnPipeline:
             GenerateReplyInput(
                 session_id=self._session_id,
                 conversation=conversation,
-                agent_type=agent_type,
+                author=author,
                 message_id=reply,
                 in_reply_to=turn.message_id,
                 in_reply_to_seq=turn.seq,
@@ -200,7 +200,7 @@ class TurnPipeline:
                 PostOffice.report_turn_failure,
                 TurnFailedInput(
                     session_id=self._session_id,
-                    agent_type=conversation,
+                    conversation=conversation,
                     in_reply_to=turn.message_id,
                     code="reply_failed",
                     message=_user_facing(cause),
