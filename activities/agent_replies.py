@@ -103,7 +103,7 @@ class AgentReplies:
             await self._communication.publish(conversation, {"type": "reply_restarted", **frame})
         context = ReplyContext(
             session_id=input.session_id,
-            agent_type=input.author,
+            author=input.author,
             message=input.message,
             window=await window_before(
                 self._communication,

@@ -63,14 +63,14 @@ class Session:
 
     async def send(
         self,
-        agent_type: AgentType,
+        conversation: AgentType,
         text: str,
         client_id: str | None = None,
         max_turns_per_run: int = 500,
     ) -> SubmitMessageResult:
         return await self.env.client.execute_update_with_start_workflow(
             ChatSessionWorkflow.submit_message,
-            SubmitMessageInput(agent_type, text, client_id),
+            SubmitMessageInput(conversation, text, client_id),
             start_workflow_operation=self.start_operation(max_turns_per_run),
         )
 
