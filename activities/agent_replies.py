@@ -11,6 +11,7 @@ from datetime import timedelta
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.window import window_before
 from agents.batching import batch_deltas
 from agents.catalog import AgentType
 from agents.replies import (
@@ -25,7 +26,6 @@ from foundations.communication import (
     CommunicationFoundation,
     Conversation,
     attribution,
-    window_before,
 )
 from foundations.gateway import Realm
 from foundations.payloads import payload_bytes, truncate_to_payload_bytes

@@ -6,12 +6,13 @@ from dataclasses import dataclass
 
 from temporalio import activity
 
+from activities.window import window_before
 from agents.capabilities import CapabilityRequest
 from agents.catalog import AgentType
 from agents.orchestrators import OrchestratorRegistry
 from agents.replies import WindowMessage
 from agents.router import route
-from foundations.communication import CommunicationFoundation, Conversation, window_before
+from foundations.communication import CommunicationFoundation, Conversation
 from foundations.gateway import Realm
 
 

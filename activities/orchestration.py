@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from temporalio import activity
 
 from agents.capabilities import Capability, CapabilityRequest, Upload
+from agents.capabilities.content import UploadMetadata
 from agents.capabilities.planning import OUT_OF_MEMORY
 from agents.catalog import AgentType
 from agents.orchestrators import CapableOrchestrator, OrchestratorRegistry
@@ -65,7 +66,7 @@ class Orchestration:
     def __init__(
         self,
         orchestrators: OrchestratorRegistry,
-        uploads: UploadStore,
+        uploads: UploadStore[UploadMetadata],
         communication: CommunicationFoundation,
         runner: ProcessRunner,
         timeout_seconds: float,
@@ -93,7 +94,7 @@ class Orchestration:
             )
         upload = None
         if request.capability.needs_upload:
-            upload = await self._uploads.load(
+            upload = await self._load(
                 input.session_id,
                 request.upload_name,
                 _READABLE_KINDS.get(request.capability, frozenset()),
@@ -124,3 +125,19 @@ class Orchestration:
             outcome.summary, CAPABILITY_SUMMARY_MAX_BYTES, _TRUNCATED
         )
         return dataclasses.replace(outcome, summary=summary)
+
+    async def _load(
+        self, session_id: str, name: str | None, kinds: frozenset[str]
+    ) -> Upload | None:
+        """The named upload, or the most recent one of the given kinds; None if there is none."""
+        uploads = await self._uploads.list(session_id)
+        if name is not None:
+            chosen = next((u for u in uploads if u.name.casefold() == name.casefold()), None)
+        else:
+            chosen = next((u for u in reversed(uploads) if u.kind in kinds), None)
+        if chosen is None:
+            return None
+        data = await self._uploads.read(session_id, chosen.name)
+        if data is None:
+            return None
+        return Upload(chosen.name, data, chosen.media_type)
