@@ -67,11 +67,19 @@ class GeneratedReply:
     cancelled: bool = False
 
 
+@dataclass(frozen=True)
+class AgentRepliesNeeds:
+    """What the reply activity takes from the Platform Gateway."""
+
+    llm: ReplyProvider
+    communication_foundation: CommunicationFoundation
+
+
 class AgentReplies:
     """Runs the configured reply provider and relays its deltas to the conversation."""
 
     REALM = Realm.BUSINESS_ENABLEMENT
-    USES = ("llm", "communication_foundation")
+    USES = AgentRepliesNeeds
 
     def __init__(
         self,

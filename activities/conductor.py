@@ -36,6 +36,14 @@ class RouteDecision:
     capability: CapabilityRequest | None = None
 
 
+@dataclass(frozen=True)
+class ConductorNeeds:
+    """What the Conductor takes from the Platform Gateway."""
+
+    orchestrators: OrchestratorRegistry
+    communication_foundation: CommunicationFoundation
+
+
 class Conductor:
     """Routes each message to the agent that should answer it.
 
@@ -45,7 +53,7 @@ class Conductor:
     """
 
     REALM = Realm.SMART_CITY
-    USES = ("orchestrators", "communication_foundation")
+    USES = ConductorNeeds
 
     def __init__(
         self,

@@ -52,6 +52,15 @@ def _run_in_child(
     return asyncio.run(orchestrator.run(request, upload))
 
 
+@dataclass(frozen=True)
+class OrchestrationNeeds:
+    """What Orchestration takes from the Platform Gateway."""
+
+    orchestrators: OrchestratorRegistry
+    file_storage: UploadStore[UploadMetadata]
+    communication_foundation: CommunicationFoundation
+
+
 class Orchestration:
     """Loads what a capability needs and runs it on the pillar's orchestrator.
 
@@ -61,7 +70,7 @@ class Orchestration:
     """
 
     REALM = Realm.BUSINESS_ENABLEMENT
-    USES = ("orchestrators", "file_storage", "communication_foundation")
+    USES = OrchestrationNeeds
 
     def __init__(
         self,

@@ -5,10 +5,11 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+import redis.asyncio as redis
 from temporalio import activity
 
 from agents.catalog import AgentType
-from foundations.admission import Admission, MessageAdmission
+from foundations.admission import Admission, ContentPolicy, MessageAdmission
 from foundations.gateway import Realm
 from foundations.sessions import SessionStore
 
@@ -21,11 +22,20 @@ class AdmitInput:
     message: str
 
 
+@dataclass(frozen=True)
+class TrafficCopNeeds:
+    """What Traffic Cop takes from the Platform Gateway (MessageAdmission is built on it)."""
+
+    session: SessionStore
+    cache: redis.Redis
+    policy: ContentPolicy
+
+
 class TrafficCop:
     """Session admission, the content policy and the message rate limits."""
 
     REALM = Realm.SMART_CITY
-    USES = ("session", "cache", "policy")
+    USES = TrafficCopNeeds
 
     def __init__(self, sessions: SessionStore, admission: MessageAdmission) -> None:
         self._sessions = sessions

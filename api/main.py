@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -25,6 +26,7 @@ from api.live_relay import LiveRelay
 from api.metrics import router as metrics_router
 from foundations.admission import ContentPolicy, EdgeAdmission, MessageAdmission, RateLimits
 from foundations.clients import communication_foundation, open_redis
+from foundations.communication import CommunicationFoundation
 from foundations.gateway import PlatformGateway, Realm
 from foundations.sessions import SessionStore
 from foundations.settings import Settings, get_settings
@@ -35,8 +37,15 @@ logger = logging.getLogger(__name__)
 
 FRONTEND_DIST = Path(__file__).resolve().parent.parent / "frontend" / "dist"
 
-# What the edge uses, checked against the gateway's map when the app starts.
-EDGE_USES = ("session", "communication_foundation", "orchestrators", "file_storage")
+
+@dataclass(frozen=True)
+class EdgeNeeds:
+    """What the edge takes from the Platform Gateway, checked when the app starts."""
+
+    session: SessionStore
+    communication_foundation: CommunicationFoundation
+    orchestrators: OrchestratorRegistry
+    file_storage: UploadStore[UploadMetadata]
 
 
 def create_app(
@@ -63,21 +72,21 @@ def create_app(
                 ),
             }
         )
-        granted = gateway.grant(Realm.EXPERIENCE, EDGE_USES)
+        granted = gateway.grant(Realm.EXPERIENCE, EdgeNeeds)
         relay = LiveRelay(redis_client)
         await relay.start()
         sdk = AgentWebSocketSDK(
             temporal=temporal,
-            sessions=granted["session"],
+            sessions=granted.session,
             # The edge pre-checks the rules Traffic Cop enforces, on the same counters.
             admission=MessageAdmission(
                 redis_client,
                 ContentPolicy(tuple(settings.blocked_terms)),
                 RateLimits(settings.session_messages_per_minute, settings.user_messages_per_minute),
             ),
-            communication=granted["communication_foundation"],
+            communication=granted.communication_foundation,
             relay=relay,
-            orchestrators=granted["orchestrators"],
+            orchestrators=granted.orchestrators,
             settings=settings,
         )
         app.state.edge = EdgeState(
@@ -85,7 +94,7 @@ def create_app(
             temporal,
             redis_client,
             sdk,
-            granted["file_storage"],
+            granted.file_storage,
             EdgeAdmission(redis_client, settings),
         )
         try:

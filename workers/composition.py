@@ -89,24 +89,24 @@ def activities(
     gateway = platform_gateway(client, settings, orchestrators or default_registry(), provider)
     cop = gateway.grant(TrafficCop.REALM, TrafficCop.USES)
     traffic_cop = TrafficCop(
-        cop["session"],
+        cop.session,
         MessageAdmission(
-            cop["cache"],
-            cop["policy"],
+            cop.cache,
+            cop.policy,
             RateLimits(settings.session_messages_per_minute, settings.user_messages_per_minute),
         ),
     )
     conducting = gateway.grant(Conductor.REALM, Conductor.USES)
     conductor = Conductor(
-        conducting["orchestrators"],
-        conducting["communication_foundation"],
+        conducting.orchestrators,
+        conducting.communication_foundation,
         settings.context_window_messages,
     )
     orchestrating = gateway.grant(Orchestration.REALM, Orchestration.USES)
     orchestration = Orchestration(
-        orchestrating["orchestrators"],
-        orchestrating["file_storage"],
-        orchestrating["communication_foundation"],
+        orchestrating.orchestrators,
+        orchestrating.file_storage,
+        orchestrating.communication_foundation,
         ProcessRunner(
             settings.capability_processes,
             preload=CAPABILITY_PRELOAD,
@@ -115,12 +115,12 @@ def activities(
         settings.capability_timeout_seconds,
     )
     post_office = PostOffice(
-        gateway.grant(PostOffice.REALM, PostOffice.USES)["communication_foundation"]
+        gateway.grant(PostOffice.REALM, PostOffice.USES).communication_foundation
     )
     replies_grant = gateway.grant(AgentReplies.REALM, AgentReplies.USES)
     agent_replies = AgentReplies(
-        replies_grant["llm"],
-        replies_grant["communication_foundation"],
+        replies_grant.llm,
+        replies_grant.communication_foundation,
         settings.context_window_messages,
         timedelta(milliseconds=settings.reply_frame_window_ms),
     )
