@@ -45,11 +45,13 @@ $(BENCH_STAMP): $(STAMP) requirements-bench.txt
 	$(BIN)/python -m pip install --quiet -r requirements-bench.txt
 	touch $(BENCH_STAMP)
 
-# The page's checks too: prettier, ESLint with the react-hooks rules, and the type check.
+# The layer contracts too (import-linter, configured in pyproject.toml), and the page's checks:
+# prettier, ESLint with the react-hooks rules, and the type check.
 lint: $(STAMP) $(NODE_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
+	$(BIN)/lint-imports --no-cache
 	cd frontend && $(NPM) run lint
 
 format: $(STAMP) $(NODE_STAMP)

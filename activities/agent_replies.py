@@ -12,6 +12,7 @@ from typing import ClassVar
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.window import window_before
 from agents.batching import batch_deltas
 from agents.catalog import AgentType
 from agents.replies import (
@@ -26,7 +27,6 @@ from foundations.communication import (
     CommunicationFoundation,
     Conversation,
     attribution,
-    window_before,
 )
 from foundations.gateway import Realm
 from foundations.payloads import payload_bytes, truncate_to_payload_bytes
@@ -71,11 +71,19 @@ class GeneratedReply:
     cancelled: bool = False
 
 
+@dataclass(frozen=True)
+class AgentRepliesNeeds:
+    """What the reply activity takes from the Platform Gateway."""
+
+    llm: ReplyProvider
+    communication_foundation: CommunicationFoundation
+
+
 class AgentReplies:
     """Runs the configured reply provider and relays its deltas to the conversation."""
 
     REALM = Realm.BUSINESS_ENABLEMENT
-    USES = ("llm", "communication_foundation")
+    USES = AgentRepliesNeeds
 
     def __init__(
         self,

@@ -7,12 +7,13 @@ from typing import ClassVar
 
 from temporalio import activity
 
+from activities.window import window_before
 from agents.capabilities import CapabilityRequest
 from agents.catalog import AgentType
 from agents.orchestrators import OrchestratorRegistry
 from agents.replies import WindowMessage
 from agents.router import route
-from foundations.communication import CommunicationFoundation, Conversation, window_before
+from foundations.communication import CommunicationFoundation, Conversation
 from foundations.gateway import Realm
 
 
@@ -39,6 +40,14 @@ class RouteDecision:
     RENAMED_FIELDS: ClassVar[dict[str, str]] = {"agent_type": "author"}
 
 
+@dataclass(frozen=True)
+class ConductorNeeds:
+    """What the Conductor takes from the Platform Gateway."""
+
+    orchestrators: OrchestratorRegistry
+    communication_foundation: CommunicationFoundation
+
+
 class Conductor:
     """Routes each message to the agent that should answer it.
 
@@ -48,7 +57,7 @@ class Conductor:
     """
 
     REALM = Realm.SMART_CITY
-    USES = ("orchestrators", "communication_foundation")
+    USES = ConductorNeeds
 
     def __init__(
         self,

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from temporalio import activity
 
 from agents.capabilities import Capability, CapabilityRequest, Upload
+from agents.capabilities.content import UploadMetadata
 from agents.capabilities.planning import OUT_OF_MEMORY
 from agents.catalog import AgentType
 from agents.orchestrators import CapableOrchestrator, OrchestratorRegistry
@@ -51,6 +52,15 @@ def _run_in_child(
     return asyncio.run(orchestrator.run(request, upload))
 
 
+@dataclass(frozen=True)
+class OrchestrationNeeds:
+    """What Orchestration takes from the Platform Gateway."""
+
+    orchestrators: OrchestratorRegistry
+    file_storage: UploadStore[UploadMetadata]
+    communication_foundation: CommunicationFoundation
+
+
 class Orchestration:
     """Loads what a capability needs and runs it on the pillar's orchestrator.
 
@@ -60,12 +70,12 @@ class Orchestration:
     """
 
     REALM = Realm.BUSINESS_ENABLEMENT
-    USES = ("orchestrators", "file_storage", "communication_foundation")
+    USES = OrchestrationNeeds
 
     def __init__(
         self,
         orchestrators: OrchestratorRegistry,
-        uploads: UploadStore,
+        uploads: UploadStore[UploadMetadata],
         communication: CommunicationFoundation,
         runner: ProcessRunner,
         timeout_seconds: float,
@@ -93,7 +103,7 @@ class Orchestration:
             )
         upload = None
         if request.capability.needs_upload:
-            upload = await self._uploads.load(
+            upload = await self._load(
                 input.session_id,
                 request.upload_name,
                 _READABLE_KINDS.get(request.capability, frozenset()),
@@ -122,3 +132,19 @@ class Orchestration:
             outcome.summary, CAPABILITY_SUMMARY_MAX_BYTES, _TRUNCATED
         )
         return dataclasses.replace(outcome, summary=summary)
+
+    async def _load(
+        self, session_id: str, name: str | None, kinds: frozenset[str]
+    ) -> Upload | None:
+        """The named upload, or the most recent one of the given kinds; None if there is none."""
+        uploads = await self._uploads.list(session_id)
+        if name is not None:
+            chosen = next((u for u in uploads if u.name.casefold() == name.casefold()), None)
+        else:
+            chosen = next((u for u in reversed(uploads) if u.kind in kinds), None)
+        if chosen is None:
+            return None
+        data = await self._uploads.read(session_id, chosen.name)
+        if data is None:
+            return None
+        return Upload(chosen.name, data, chosen.media_type)

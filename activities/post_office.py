@@ -92,11 +92,18 @@ def reply_id(message_id: str) -> str:
     return f"r-{message_id}"
 
 
+@dataclass(frozen=True)
+class PostOfficeNeeds:
+    """What the Post Office takes from the Platform Gateway."""
+
+    communication_foundation: CommunicationFoundation
+
+
 class PostOffice:
     """Owns message history persistence and event publishing, through the Communication Foundation."""
 
     REALM = Realm.SMART_CITY
-    USES = ("communication_foundation",)
+    USES = PostOfficeNeeds
 
     def __init__(self, communication: CommunicationFoundation) -> None:
         self._communication = communication

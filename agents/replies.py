@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 from agents.catalog import AgentType
 
@@ -49,6 +49,8 @@ class ReplyContext:
     capability: CapabilityOutcome | None = None
 
 
+# Runtime-checkable so the Platform Gateway can check what it hands out as the `llm`.
+@runtime_checkable
 class ReplyProvider(Protocol):
     """Streams one reply as text deltas; the concatenation of the deltas is the reply."""
 

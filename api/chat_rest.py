@@ -14,10 +14,7 @@ from temporalio.service import RPCError
 
 from agents.catalog import AgentType
 from agents.orchestrators import LiaisonNotAvailable, OrchestratorNotAvailable
-from api.client_address import client_key, trusted_networks
-from api.deps import Edge
-from api.frames import ClientMessageId, PlainText
-from foundations.agent_sdk import (
+from api.agent_sdk import (
     AgentConnection,
     AgentWebSocketSDK,
     FellBehind,
@@ -26,6 +23,9 @@ from foundations.agent_sdk import (
     MessageRefused,
     SubmitTimedOut,
 )
+from api.client_address import client_key, trusted_networks
+from api.deps import Edge
+from api.frames import ClientMessageId, PlainText
 from foundations.sessions import SessionRecord, SessionStatus
 
 router = APIRouter(prefix="/api/chat", tags=["chat"])

@@ -9,9 +9,10 @@ import redis.asyncio as redis
 from fastapi import Depends, Request, WebSocket
 from temporalio.client import Client
 
+from agents.capabilities.content import UploadMetadata
+from api.agent_sdk import AgentWebSocketSDK
 from api.lifecycle import OpenSockets
 from foundations.admission import EdgeAdmission
-from foundations.agent_sdk import AgentWebSocketSDK
 from foundations.settings import Settings
 from foundations.uploads import UploadStore
 
@@ -24,7 +25,7 @@ class EdgeState:
     temporal: Client
     redis: redis.Redis
     sdk: AgentWebSocketSDK
-    uploads: UploadStore
+    uploads: UploadStore[UploadMetadata]
     admission: EdgeAdmission
     # Closed with 1012 and a reason when the edge shuts down.
     sockets: OpenSockets = field(default_factory=OpenSockets)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -13,31 +14,39 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from temporalio.client import Client
 
-from activities.traffic_cop import ContentPolicy, RateLimits, TrafficCop
 from agents.capabilities import MAX_UPLOAD_BYTES
+from agents.capabilities.content import UploadMetadata
 from agents.orchestrators import OrchestratorRegistry, default_registry
 from api import chat_rest, health, uploads, websocket
+from api.agent_sdk import AgentWebSocketSDK
 from api.body_limit import BodyLimit
 from api.deps import EdgeState
 from api.errors import validation_error
+from api.live_relay import LiveRelay
 from api.metrics import router as metrics_router
-from foundations.admission import EdgeAdmission
-from foundations.agent_sdk import AgentWebSocketSDK
-from foundations.communication import LiveRelay
+from foundations.admission import ContentPolicy, EdgeAdmission, MessageAdmission, RateLimits
+from foundations.clients import communication_foundation, open_redis
+from foundations.communication import CommunicationFoundation
 from foundations.gateway import PlatformGateway, Realm
 from foundations.payload_converter import DATA_CONVERTER
 from foundations.sessions import SessionStore
 from foundations.settings import Settings, get_settings
 from foundations.tracing import temporal_plugins
 from foundations.uploads import UploadStore
-from workers.composition import communication_foundation, open_redis
 
 logger = logging.getLogger(__name__)
 
 FRONTEND_DIST = Path(__file__).resolve().parent.parent / "frontend" / "dist"
 
-# What the edge uses, checked against the gateway's map when the app starts.
-EDGE_USES = ("session", "websocket", "orchestrators", "file_storage")
+
+@dataclass(frozen=True)
+class EdgeNeeds:
+    """What the edge takes from the Platform Gateway, checked when the app starts."""
+
+    session: SessionStore
+    communication_foundation: CommunicationFoundation
+    orchestrators: OrchestratorRegistry
+    file_storage: UploadStore[UploadMetadata]
 
 
 def create_app(
@@ -55,34 +64,31 @@ def create_app(
             plugins=temporal_plugins(),
             data_converter=DATA_CONVERTER,
         )
-        communication = communication_foundation(redis_client, settings)
-        sessions = SessionStore(redis_client, settings.session_ttl_seconds)
         gateway = PlatformGateway(
             {
-                "session": sessions,
-                "websocket": communication,
+                "session": SessionStore(redis_client, settings.session_ttl_seconds),
+                "communication_foundation": communication_foundation(redis_client, settings),
                 "orchestrators": orchestrators or default_registry(),
-                "file_storage": UploadStore(redis_client, settings.session_ttl_seconds),
+                "file_storage": UploadStore(
+                    redis_client, settings.session_ttl_seconds, UploadMetadata
+                ),
             }
         )
-        granted = gateway.grant(Realm.EXPERIENCE, EDGE_USES)
+        granted = gateway.grant(Realm.EXPERIENCE, EdgeNeeds)
         relay = LiveRelay(redis_client)
         await relay.start()
-        traffic_cop = TrafficCop(
-            sessions=granted["session"],
-            cache=redis_client,
-            policy=ContentPolicy(tuple(settings.blocked_terms)),
-            limits=RateLimits(
-                settings.session_messages_per_minute, settings.user_messages_per_minute
-            ),
-            communication=granted["websocket"],
-        )
         sdk = AgentWebSocketSDK(
             temporal=temporal,
-            traffic_cop=traffic_cop,
-            communication=granted["websocket"],
+            sessions=granted.session,
+            # The edge pre-checks the rules Traffic Cop enforces, on the same counters.
+            admission=MessageAdmission(
+                redis_client,
+                ContentPolicy(tuple(settings.blocked_terms)),
+                RateLimits(settings.session_messages_per_minute, settings.user_messages_per_minute),
+            ),
+            communication=granted.communication_foundation,
             relay=relay,
-            orchestrators=granted["orchestrators"],
+            orchestrators=granted.orchestrators,
             settings=settings,
         )
         app.state.edge = EdgeState(
@@ -90,7 +96,7 @@ def create_app(
             temporal,
             redis_client,
             sdk,
-            granted["file_storage"],
+            granted.file_storage,
             EdgeAdmission(redis_client, settings),
         )
         try:

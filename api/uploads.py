@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import re
 from typing import Any
@@ -9,8 +10,9 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Query, Request
 
 from agents.capabilities import MAX_UPLOAD_BYTES
+from agents.capabilities.content import describe_upload
+from api.agent_sdk import InvalidToken
 from api.deps import Edge
-from foundations.agent_sdk import InvalidToken
 from foundations.sessions import SessionRecord
 from foundations.uploads import TooManyUploads
 
@@ -40,10 +42,13 @@ async def upload_file(
             )
     if not data:
         raise HTTPException(422, "The file is empty.")
+    content = bytes(data)
+    # Hashing and decoding 10 MB is milliseconds of CPU, but not on the event loop.
+    metadata = await asyncio.to_thread(
+        describe_upload, filename, content, request.headers.get("content-type")
+    )
     try:
-        metadata = await edge.uploads.save(
-            session.session_id, filename, bytes(data), request.headers.get("content-type")
-        )
+        await edge.uploads.save(session.session_id, filename, content, metadata)
     except TooManyUploads as error:
         raise HTTPException(409, str(error)) from None
     return dataclasses.asdict(metadata)

@@ -19,11 +19,7 @@ from temporalio.service import RPCError
 
 from agents.orchestrators import LiaisonNotAvailable, OrchestratorNotAvailable
 from api import frames
-from api.client_address import client_key, trusted_networks
-from api.deps import EdgeState, WsEdge
-from api.lifecycle import BACKEND_UNREACHABLE, close_unavailable
-from foundations.admission import Refusal
-from foundations.agent_sdk import (
+from api.agent_sdk import (
     AgentConnection,
     FellBehind,
     InvalidPillar,
@@ -31,6 +27,10 @@ from foundations.agent_sdk import (
     MessageRefused,
     SubmitTimedOut,
 )
+from api.client_address import client_key, trusted_networks
+from api.deps import EdgeState, WsEdge
+from api.lifecycle import BACKEND_UNREACHABLE, close_unavailable
+from foundations.admission import Refusal
 from foundations.communication import attribution
 from foundations.metrics import LIVE_SOCKETS, event_relayed, message_handled
 from foundations.tracing import traced

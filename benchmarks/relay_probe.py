@@ -27,9 +27,9 @@ from temporalio.contrib.workflow_streams import TopicHandle, WorkflowStreamClien
 from agents.catalog import AgentType
 from benchmarks.stats import summary
 from benchmarks.ws_client import PROBE_PREFIX
+from foundations.clients import communication_foundation
 from foundations.communication import Conversation, attribution
 from foundations.settings import get_settings
-from workers.composition import communication_foundation
 
 STREAM_TOPIC = "deltas"
 

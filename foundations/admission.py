@@ -1,8 +1,9 @@
-"""Admission at the edge: what one client address may open, counted in Redis.
+"""Admission, counted in Redis: what one client address may open, and which messages pass.
 
 The counters live in Redis, not in the API process, so the limits hold however many API
 replicas share the load. Refusals carry a `retry_after`: the seconds until trying again can
-succeed.
+succeed. The message rules (`MessageAdmission`) are enforced by Traffic Cop inside the turn
+and pre-checked by the edge, which is why they live here, below both.
 """
 
 from __future__ import annotations
@@ -128,3 +129,99 @@ class EdgeAdmission:
                 pipe.zadd(key, {connection_id: time.time() + SLOT_LEASE_SECONDS}, xx=True)
                 pipe.expire(key, 2 * SLOT_LEASE_SECONDS)
                 await pipe.execute()
+
+
+# --- messages ------------------------------------------------------------------------------
+
+
+@dataclass
+class Admission:
+    """Whether a message may enter a conversation."""
+
+    admitted: bool
+    # Why not, for the user: a stable code and a readable sentence.
+    code: str = ""
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class ContentPolicy:
+    """Terms a deployment refuses to accept in messages (case-insensitive)."""
+
+    blocked_terms: tuple[str, ...] = ()
+
+    def violation(self, text: str) -> str | None:
+        lowered = text.casefold()
+        for term in self.blocked_terms:
+            if term.casefold() in lowered:
+                return term
+        return None
+
+
+@dataclass(frozen=True)
+class RateLimits:
+    session_per_minute: int
+    user_per_minute: int
+
+
+def _rate_keys(session_id: str, user_id: str, now: float) -> tuple[str, str]:
+    """The counters of the minute that holds `now`: per session and per user."""
+    window = int(now // WINDOW_SECONDS)
+    return f"rate:session:{session_id}:{window}", f"rate:user:{user_id}:{window}"
+
+
+class MessageAdmission:
+    """The content policy and the per-session and per-user message limits (fixed minutes)."""
+
+    def __init__(self, cache: redis.Redis, policy: ContentPolicy, limits: RateLimits) -> None:
+        self._cache = cache
+        self._policy = policy
+        self._limits = limits
+
+    async def admit(self, session_id: str, user_id: str, message: str) -> Admission:
+        """Count the message against the limits and say whether it passes."""
+        if self._policy.violation(message) is not None:
+            return _blocked()
+        session_key, user_key = _rate_keys(session_id, user_id, time.time())
+        async with self._cache.pipeline(transaction=False) as pipe:
+            pipe.incr(session_key)
+            pipe.expire(session_key, 2 * WINDOW_SECONDS)
+            pipe.incr(user_key)
+            pipe.expire(user_key, 2 * WINDOW_SECONDS)
+            session_count, _, user_count, _ = await pipe.execute()
+        return self._within_limits(session_count, user_count)
+
+    async def precheck(self, session_id: str, user_id: str, message: str) -> Admission:
+        """What `admit` would refuse now, found without counting anything.
+
+        The edge asks this first, so a message that is sure to be refused never reaches the
+        workflow and writes nothing to its history; `admit` stays the authority (a message
+        let through here can still be refused there).
+        """
+        if self._policy.violation(message) is not None:
+            return _blocked()
+        session_count, user_count = await self._cache.mget(
+            _rate_keys(session_id, user_id, time.time())
+        )
+        # The counts a message admitted now would bring.
+        return self._within_limits(int(session_count or 0) + 1, int(user_count or 0) + 1)
+
+    def _within_limits(self, session_count: int, user_count: int) -> Admission:
+        if session_count > self._limits.session_per_minute:
+            return Admission(
+                False,
+                "rate_limited",
+                f"Slow down: at most {self._limits.session_per_minute} messages a minute "
+                "per session.",
+            )
+        if user_count > self._limits.user_per_minute:
+            return Admission(
+                False,
+                "rate_limited",
+                f"Slow down: at most {self._limits.user_per_minute} messages a minute per user.",
+            )
+        return Admission(True)
+
+
+def _blocked() -> Admission:
+    return Admission(False, "content_policy", "The message contains a blocked term.")

@@ -10,20 +10,14 @@ Nothing else in the platform touches these keys.
 
 from __future__ import annotations
 
-import asyncio
 import json
-import logging
 from dataclasses import dataclass
 from typing import Any
 
 import redis.asyncio as redis
 
 from agents.catalog import AgentType
-from agents.replies import WindowMessage
-from foundations.metrics import REDIS_ERRORS
 from foundations.tracing import traced
-
-logger = logging.getLogger(__name__)
 
 # Appends one event to the stream and relays it live, atomically.
 _PUBLISH = """
@@ -140,11 +134,6 @@ class Recorded:
     event_id: str
     seq: int
     owner: str
-
-
-# Put on live queues after the relay lost its Redis connection: events may have been missed
-# and must be read from the stream.
-RESYNC = Event("resync", "{}")
 
 
 @dataclass(frozen=True)
@@ -331,116 +320,6 @@ class CommunicationFoundation:
         return {text(key): json.loads(value) for key, value in raw.items()}
 
 
-class LiveQueue(asyncio.Queue[Event]):
-    """One socket's live events; `overflowed` is set once it was full when an event came."""
-
-    def __init__(self, maxsize: int = 0) -> None:
-        super().__init__(maxsize)
-        self.overflowed = asyncio.Event()
-
-    def offer(self, event: Event) -> None:
-        if self.overflowed.is_set():
-            return
-        try:
-            self.put_nowait(event)
-        except asyncio.QueueFull:
-            self.overflowed.set()
-            # Never delivered now (the consumer resumes from the stream): free them at once.
-            while not self.empty():
-                self.get_nowait()
-
-
-class LiveRelay:
-    """One Redis subscription per API process, fanned out to the local sockets.
-
-    Every socket of a conversation on this process gets its own queue; the relay subscribes
-    to a conversation's channel while at least one socket listens to it.
-    """
-
-    def __init__(self, client: redis.Redis) -> None:
-        self._pool = client.connection_pool
-        self._pubsub = client.pubsub()
-        self._listeners: dict[str, set[LiveQueue]] = {}
-        self._confirmed: dict[str, asyncio.Event] = {}
-        self._task: asyncio.Task[None] | None = None
-        self._control_channel = "chat:relay-control"
-        self._resync_pending = False
-
-    async def start(self) -> None:
-        await self._pubsub.subscribe(self._control_channel)
-        self._task = asyncio.create_task(self._run(), name="live-relay")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-        await self._pubsub.aclose()  # type: ignore[no-untyped-call]
-
-    async def subscribe(self, conversation: Conversation, max_events: int = 0) -> LiveQueue:
-        """A queue of the conversation's live events, from the moment this returns.
-
-        With `max_events`, a queue that fills up is marked `overflowed` and gets no more
-        events: its consumer has fallen behind and must catch up from the stream.
-        """
-        queue = LiveQueue(max_events)
-        channel = conversation.channel
-        listeners = self._listeners.setdefault(channel, set())
-        listeners.add(queue)
-        if len(listeners) == 1:
-            confirmed = self._confirmed[channel] = asyncio.Event()
-            await self._pubsub.subscribe(channel)
-            await confirmed.wait()
-            del self._confirmed[channel]
-        elif channel in self._confirmed:  # another socket's subscription is on its way
-            await self._confirmed[channel].wait()
-        return queue
-
-    async def unsubscribe(self, conversation: Conversation, queue: LiveQueue) -> None:
-        channel = conversation.channel
-        listeners = self._listeners.get(channel)
-        if listeners is None:
-            return
-        listeners.discard(queue)
-        if not listeners:
-            del self._listeners[channel]
-            await self._pubsub.unsubscribe(channel)
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                message = await self._pubsub.get_message(timeout=None)
-            except (redis.ConnectionError, OSError):
-                logger.warning("live relay lost its Redis connection; resubscribing")
-                REDIS_ERRORS.inc()
-                self._resync_pending = True
-                await asyncio.sleep(0.5)
-                continue
-            if message is None:
-                continue
-            channel = text(message["channel"])
-            if message["type"] == "subscribe":
-                if self._resync_pending:
-                    # Subscribed again (one command for every channel): whatever was published
-                    # while the connection was down is in the streams; tell the sockets.
-                    self._resync_pending = False
-                    # Redis dropped the pool's idle connections too, and each would fail its
-                    # next command: the sockets' stream reads, first of all.
-                    await self._pool.disconnect(inuse_connections=False)
-                    for queues in self._listeners.values():
-                        for queue in queues:
-                            queue.offer(RESYNC)
-                confirmed = self._confirmed.get(channel)
-                if confirmed is not None:
-                    confirmed.set()
-                continue
-            if message["type"] != "message":
-                continue
-            event_id, _, body = text(message["data"]).partition("|")
-            event = Event(event_id, body, live=True)
-            for queue in self._listeners.get(channel, ()):
-                queue.offer(event)
-
-
 def _newest_within(raw: list[bytes], max_bytes: int | None) -> list[bytes]:
     """The newest of `raw` (oldest first) whose stored sizes add up to at most `max_bytes`;
     always the newest one, so that a client sees where the conversation stands."""
@@ -483,20 +362,6 @@ def _replay_point(messages: list[dict[str, Any]]) -> str:
     if unanswered:
         return str(unanswered[0]["event_id"])
     return str(messages[-1]["event_id"]) if messages else "0-0"
-
-
-async def window_before(
-    communication: CommunicationFoundation, conversation: Conversation, seq: int, limit: int
-) -> list[WindowMessage]:
-    """The conversation's last `limit` messages before message `seq`, oldest first."""
-    messages = await communication.history(conversation, limit + 1)
-    window = [
-        WindowMessage(role=message["role"], content=message["content"], seq=message["seq"])
-        for message in messages
-        # Failure notices are for the user, not for the agent.
-        if message["seq"] < seq and message["role"] in ("user", "assistant")
-    ]
-    return window[-limit:]
 
 
 def attribution(agent_type: AgentType) -> dict[str, str | None]:

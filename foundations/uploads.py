@@ -1,16 +1,24 @@
-"""Session-scoped file storage: the uploads a user hands to the Content and Insights pillars."""
+"""Session-scoped file storage: the uploads a user hands to the Content and Insights pillars.
+
+The store keeps each file's bytes and the metadata its caller describes it with; what a file
+is (its kind, its encoding) is found by the content parser in `agents/`, not here.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import json
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 import redis.asyncio as redis
 
-from agents.capabilities import Upload
-from agents.capabilities.content import UploadMetadata, describe_upload
 from foundations.communication import text
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+# The metadata kept with each file: a dataclass, stored as JSON.
+M = TypeVar("M", bound="DataclassInstance")
 
 # Stores a file unless that would take the session past its file count: check and write in
 # one step, so that concurrent uploads cannot both pass the check.
@@ -45,11 +53,14 @@ class TooManyUploads(Exception):
     """The session holds as many files as it may; replacing one by name still works."""
 
 
-class UploadStore:
+class UploadStore(Generic[M]):
     """Uploads in Redis, per session, expiring with the session."""
 
-    def __init__(self, client: redis.Redis, ttl_seconds: int, max_files: int = 20) -> None:
+    def __init__(
+        self, client: redis.Redis, ttl_seconds: int, metadata: type[M], max_files: int = 20
+    ) -> None:
         self._redis = client
+        self._metadata = metadata
         self._ttl_seconds = ttl_seconds
         self._max_files = max_files
         self._save = client.register_script(_SAVE)
@@ -59,12 +70,8 @@ class UploadStore:
         prefix = f"upload:{session_id}"
         return f"{prefix}:meta", f"{prefix}:order", f"{prefix}:data:{name}"
 
-    async def save(
-        self, session_id: str, name: str, data: bytes, content_type: str | None
-    ) -> UploadMetadata:
-        """Store a file (replacing one of the same name) and what it is."""
-        # Hashing and decoding 10 MB is milliseconds of CPU, but not on the event loop.
-        metadata = await asyncio.to_thread(describe_upload, name, data, content_type)
+    async def save(self, session_id: str, name: str, data: bytes, metadata: M) -> None:
+        """Store a file and its metadata, replacing one of the same name."""
         meta_key, order_key, data_key = self._keys(session_id, name)
         saved = await self._save(
             keys=[meta_key, order_key, data_key],
@@ -81,36 +88,24 @@ class UploadStore:
                 f"This session already holds {self._max_files} files; upload under an "
                 "existing name to replace one."
             )
-        return metadata
 
     async def forget(self, session_id: str, within_seconds: int) -> None:
         """Let every file of the session expire within `within_seconds` (a closed session)."""
         meta_key, order_key, data_key = self._keys(session_id)
         await self._forget(keys=[meta_key, order_key], args=[data_key, within_seconds])
 
-    async def list(self, session_id: str) -> list[UploadMetadata]:
+    async def list(self, session_id: str) -> list[M]:
         """The session's uploads, oldest first."""
         meta_key, order_key, _ = self._keys(session_id)
         names = [text(name) for name in await self._redis.lrange(order_key, 0, -1)]
         if not names:
             return []
         raw = await self._redis.hmget(meta_key, names)
-        return [UploadMetadata(**json.loads(item)) for item in raw if item is not None]
+        return [self._metadata(**json.loads(item)) for item in raw if item is not None]
 
-    async def load(self, session_id: str, name: str | None, kinds: frozenset[str]) -> Upload | None:
-        """The named upload, or the most recent one of the given kinds; None if there is none."""
-        uploads = await self.list(session_id)
-        if name is not None:
-            chosen = next((u for u in uploads if u.name.casefold() == name.casefold()), None)
-        else:
-            chosen = next((u for u in reversed(uploads) if u.kind in kinds), None)
-        if chosen is None:
-            return None
-        data = await self._redis.get(self._keys(session_id, chosen.name)[2])
+    async def read(self, session_id: str, name: str) -> bytes | None:
+        """The bytes of the session's file `name` (exactly as listed); None once it is gone."""
+        data = await self._redis.get(self._keys(session_id, name)[2])
         if data is None:
             return None
-        return Upload(
-            chosen.name,
-            bytes(data) if isinstance(data, bytes) else data.encode(),
-            chosen.media_type,
-        )
+        return bytes(data) if isinstance(data, bytes) else data.encode()

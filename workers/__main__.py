@@ -10,6 +10,7 @@ import signal
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from foundations.clients import open_redis
 from foundations.metrics import WORKER_METRICS, export, serve_metrics, temporal_runtime
 from foundations.payload_converter import DATA_CONVERTER
 from foundations.settings import get_settings
@@ -19,7 +20,7 @@ from foundations.tracing import (
     shutdown_tracing,
     temporal_plugins,
 )
-from workers.composition import chat_worker, open_redis
+from workers.composition import chat_worker
 
 logger = logging.getLogger("workers")
 

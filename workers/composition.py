@@ -15,14 +15,15 @@ from activities.agent_replies import AgentReplies
 from activities.conductor import Conductor
 from activities.orchestration import Orchestration
 from activities.post_office import PostOffice
-from activities.traffic_cop import ContentPolicy, RateLimits, TrafficCop
+from activities.traffic_cop import TrafficCop
 from agents.builtin import BuiltInResponder
+from agents.capabilities.content import UploadMetadata
 from agents.openai_compatible import OpenAICompatibleProvider
 from agents.orchestrators import OrchestratorRegistry, default_registry
 from agents.replies import ReplyProvider
-from foundations.communication import CommunicationFoundation
+from foundations.admission import ContentPolicy, MessageAdmission, RateLimits
+from foundations.clients import communication_foundation
 from foundations.gateway import PlatformGateway
-from foundations.metrics import CountingRedis
 from foundations.processes import ProcessRunner
 from foundations.sessions import SessionStore
 from foundations.settings import Settings
@@ -41,23 +42,6 @@ CAPABILITY_PRELOAD = ("activities.orchestration",)
 
 # Heartbeats deliver cancellation: this keeps a user's Stop within about a second.
 HEARTBEAT_THROTTLE = timedelta(seconds=1)
-
-
-def open_redis(settings: Settings) -> redis.Redis:
-    """A Redis client whose pool makes a burst wait for a connection instead of failing."""
-    pool = redis.BlockingConnectionPool.from_url(
-        settings.redis_url, max_connections=settings.redis_max_connections, timeout=10
-    )
-    return CountingRedis(connection_pool=pool)
-
-
-def communication_foundation(client: redis.Redis, settings: Settings) -> CommunicationFoundation:
-    return CommunicationFoundation(
-        client,
-        stream_max_events=settings.stream_max_events,
-        history_max_messages=settings.history_max_messages,
-        retention_seconds=settings.session_ttl_seconds,
-    )
 
 
 def reply_provider(settings: Settings) -> ReplyProvider:
@@ -84,7 +68,7 @@ def platform_gateway(
             "policy": ContentPolicy(tuple(settings.blocked_terms)),
             "llm": provider,
             "orchestrators": orchestrators,
-            "file_storage": UploadStore(client, settings.session_ttl_seconds),
+            "file_storage": UploadStore(client, settings.session_ttl_seconds, UploadMetadata),
             "communication_foundation": communication,
             # Raw communication infrastructure exists, but only the experience realm gets it.
             "websocket": communication,
@@ -105,23 +89,24 @@ def activities(
     gateway = platform_gateway(client, settings, orchestrators or default_registry(), provider)
     cop = gateway.grant(TrafficCop.REALM, TrafficCop.USES)
     traffic_cop = TrafficCop(
-        sessions=cop["session"],
-        cache=cop["cache"],
-        policy=cop["policy"],
-        limits=RateLimits(settings.session_messages_per_minute, settings.user_messages_per_minute),
-        communication=cop["communication_foundation"],
+        cop.session,
+        MessageAdmission(
+            cop.cache,
+            cop.policy,
+            RateLimits(settings.session_messages_per_minute, settings.user_messages_per_minute),
+        ),
     )
     conducting = gateway.grant(Conductor.REALM, Conductor.USES)
     conductor = Conductor(
-        conducting["orchestrators"],
-        conducting["communication_foundation"],
+        conducting.orchestrators,
+        conducting.communication_foundation,
         settings.context_window_messages,
     )
     orchestrating = gateway.grant(Orchestration.REALM, Orchestration.USES)
     orchestration = Orchestration(
-        orchestrating["orchestrators"],
-        orchestrating["file_storage"],
-        orchestrating["communication_foundation"],
+        orchestrating.orchestrators,
+        orchestrating.file_storage,
+        orchestrating.communication_foundation,
         ProcessRunner(
             settings.capability_processes,
             preload=CAPABILITY_PRELOAD,
@@ -130,12 +115,12 @@ def activities(
         settings.capability_timeout_seconds,
     )
     post_office = PostOffice(
-        gateway.grant(PostOffice.REALM, PostOffice.USES)["communication_foundation"]
+        gateway.grant(PostOffice.REALM, PostOffice.USES).communication_foundation
     )
     replies_grant = gateway.grant(AgentReplies.REALM, AgentReplies.USES)
     agent_replies = AgentReplies(
-        replies_grant["llm"],
-        replies_grant["communication_foundation"],
+        replies_grant.llm,
+        replies_grant.communication_foundation,
         settings.context_window_messages,
         timedelta(milliseconds=settings.reply_frame_window_ms),
     )

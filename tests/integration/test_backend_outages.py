@@ -22,9 +22,9 @@ import redis.asyncio as redis
 import websockets
 from temporalio.service import RPCError
 
+from api.agent_sdk import SubmitTimedOut
 from api.main import create_app
 from devstack.services import start_api, start_redis, start_worker
-from foundations.agent_sdk import SubmitTimedOut
 from foundations.settings import Settings
 from tests.integration.chat_client import ChatClient, Frame, connect
 from tests.integration.redis_proxy import RedisProxy

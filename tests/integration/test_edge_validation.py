@@ -12,6 +12,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
+from api.agent_sdk import SessionHandle
 from tests.integration.chat_client import ChatClient, connect
 from tests.stack import RunningStack
 from workflows.chat_session import ChatSessionWorkflow, session_workflow_id
@@ -35,7 +36,7 @@ async def _still_open(client: ChatClient) -> None:
 
 
 async def _workflow_exists(temporal: Client, session_id: str) -> bool:
-    handle = temporal.get_workflow_handle_for(
+    handle: SessionHandle = temporal.get_workflow_handle_for(
         ChatSessionWorkflow.run, session_workflow_id(session_id)
     )
     try:

@@ -10,13 +10,15 @@ import pytest
 import redis.asyncio as redis
 from temporalio.client import Client
 
-from activities.traffic_cop import ContentPolicy, RateLimits, TrafficCop
+from agents.catalog import AgentType
 from agents.orchestrators import default_registry
-from foundations.agent_sdk import AgentWebSocketSDK
-from foundations.communication import Conversation, LiveRelay
+from api.agent_sdk import AgentWebSocketSDK
+from api.live_relay import LiveRelay
+from foundations.admission import ContentPolicy, MessageAdmission, RateLimits
+from foundations.clients import communication_foundation
+from foundations.communication import Conversation
 from foundations.sessions import SessionStore
 from foundations.settings import Settings
-from workers.composition import communication_foundation
 
 pytestmark = pytest.mark.integration
 
@@ -31,13 +33,8 @@ async def sdk(
     await relay.start()
     yield AgentWebSocketSDK(
         temporal=temporal_client,
-        traffic_cop=TrafficCop(
-            SessionStore(redis_client, 3600),
-            redis_client,
-            ContentPolicy(),
-            RateLimits(10, 10),
-            communication,
-        ),
+        sessions=SessionStore(redis_client, 3600),
+        admission=MessageAdmission(redis_client, ContentPolicy(), RateLimits(10, 10)),
         communication=communication,
         relay=relay,
         orchestrators=default_registry(),
@@ -68,3 +65,22 @@ async def test_events_published_while_the_relay_reconnects_are_not_lost(
             received.append(json.loads(event.body)["delta"])
     assert received == ["before", "while-1", "while-2", "after"]
     await sdk.disconnect_agent(connection.connection_id)
+
+
+async def test_connections_are_registered_while_they_last(
+    sdk: AgentWebSocketSDK, redis_client: redis.Redis
+) -> None:
+    guide = await sdk.connect_guide_agent(None)
+    token = guide.new_token
+    assert token is not None
+    insights = await sdk.connect_liaison_agent("insights", token)
+    session_id = guide.session.session_id
+    communication = communication_foundation(redis_client, Settings())
+    linked = await communication.connections(session_id)
+    assert {cid: (c["agent_type"], c["pillar"]) for cid, c in linked.items()} == {
+        guide.connection_id: (AgentType.GUIDE.value, None),
+        insights.connection_id: (AgentType.INSIGHTS_LIAISON.value, "insights"),
+    }
+    await sdk.disconnect_agent(guide.connection_id)
+    assert set(await communication.connections(session_id)) == {insights.connection_id}
+    await sdk.disconnect_agent(insights.connection_id)

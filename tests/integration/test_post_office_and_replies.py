@@ -18,9 +18,9 @@ from activities.post_office import PostOffice, RecordReplyInput, RecordUserMessa
 from agents.builtin import BuiltInResponder
 from agents.catalog import AgentType
 from agents.replies import ReplyContext, ReplyRejected, ReplyUnavailable
+from foundations.clients import communication_foundation
 from foundations.communication import Conversation
 from foundations.settings import Settings
-from workers.composition import communication_foundation
 
 pytestmark = pytest.mark.integration
 

@@ -17,8 +17,8 @@ from activities import agent_replies
 from activities.agent_replies import AgentReplies, GenerateReplyInput
 from agents.catalog import AgentType
 from agents.replies import ReplyContext
+from foundations.clients import communication_foundation
 from foundations.settings import Settings
-from workers.composition import communication_foundation
 
 pytestmark = pytest.mark.integration
 

@@ -24,12 +24,13 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from temporalio.client import Client
 from temporalio.contrib.opentelemetry import ReplaySafeTracerProvider, create_tracer_provider
 
+from foundations.clients import open_redis
 from foundations.settings import Settings
 from foundations.tracing import temporal_plugins
 from tests.integration.chat_client import connect
 from tests.integration.custom_edge import serve_edge, settings_for
 from tests.stack import RunningStack
-from workers.composition import chat_worker, open_redis
+from workers.composition import chat_worker
 
 pytestmark = pytest.mark.integration
 

@@ -8,34 +8,30 @@ import pytest
 import redis.asyncio as redis
 from temporalio.testing import ActivityEnvironment
 
-from activities.traffic_cop import AdmitInput, ContentPolicy, RateLimits, TrafficCop
+from activities.traffic_cop import AdmitInput, TrafficCop
 from agents.catalog import AgentType
-from foundations.sessions import SessionGrant, SessionRecord, SessionStatus, SessionStore
-from foundations.settings import Settings
-from workers.composition import communication_foundation
+from foundations.admission import ContentPolicy, MessageAdmission, RateLimits
+from foundations.sessions import SessionRecord, SessionStatus, SessionStore
 
 pytestmark = pytest.mark.integration
 
 
 def traffic_cop(client: redis.Redis, per_session: int = 3, per_user: int = 100) -> TrafficCop:
     return TrafficCop(
-        sessions=SessionStore(client, ttl_seconds=3600),
-        cache=client,
-        policy=ContentPolicy(("forbidden phrase",)),
-        limits=RateLimits(per_session, per_user),
-        communication=communication_foundation(client, Settings()),
+        SessionStore(client, ttl_seconds=3600),
+        MessageAdmission(
+            client, ContentPolicy(("forbidden phrase",)), RateLimits(per_session, per_user)
+        ),
     )
 
 
-async def new_session(cop: TrafficCop) -> SessionRecord:
-    grant = await cop.open_session(None)
-    assert isinstance(grant, SessionGrant)
-    return grant.record
+async def new_session(client: redis.Redis) -> SessionRecord:
+    return (await SessionStore(client, ttl_seconds=3600).create()).record
 
 
 async def test_messages_over_the_session_limit_are_refused(redis_client: redis.Redis) -> None:
     cop = traffic_cop(redis_client, per_session=3)
-    session = await new_session(cop)
+    session = await new_session(redis_client)
     env = ActivityEnvironment()
     message = AdmitInput(session.session_id, session.user_id, AgentType.GUIDE, "hello")
     results = [await env.run(cop.admit_message, message) for _ in range(4)]
@@ -45,7 +41,7 @@ async def test_messages_over_the_session_limit_are_refused(redis_client: redis.R
 
 async def test_the_user_limit_spans_sessions(redis_client: redis.Redis) -> None:
     cop = traffic_cop(redis_client, per_session=100, per_user=2)
-    first, second = await new_session(cop), await new_session(cop)
+    first, second = await new_session(redis_client), await new_session(redis_client)
     user = f"user-{time.time_ns()}"
     env = ActivityEnvironment()
     admitted = [
@@ -59,14 +55,14 @@ async def test_the_user_limit_spans_sessions(redis_client: redis.Redis) -> None:
 
 async def test_blocked_terms_and_ended_sessions_are_refused(redis_client: redis.Redis) -> None:
     cop = traffic_cop(redis_client)
-    session = await new_session(cop)
+    session = await new_session(redis_client)
     env = ActivityEnvironment()
     blocked = await env.run(
         cop.admit_message,
         AdmitInput(session.session_id, session.user_id, AgentType.GUIDE, "a Forbidden Phrase here"),
     )
     assert (blocked.admitted, blocked.code) == (False, "content_policy")
-    await cop.close_session(session.session_id)
+    await SessionStore(redis_client, 3600).end(session.session_id, SessionStatus.CLOSED)
     ended = await env.run(
         cop.admit_message, AdmitInput(session.session_id, session.user_id, AgentType.GUIDE, "hi")
     )
@@ -92,17 +88,3 @@ async def test_tokens_expire(redis_client: redis.Redis) -> None:
     assert await store.resolve(grant.token) is not None
     await redis_client.hset(f"session:{grant.record.session_id}", "expires_at", time.time() - 1)
     assert await store.resolve(grant.token) is None
-
-
-async def test_connections_are_linked_and_unlinked(redis_client: redis.Redis) -> None:
-    cop = traffic_cop(redis_client)
-    session = await new_session(cop)
-    await cop.link_connection(session.session_id, "c1", AgentType.GUIDE)
-    await cop.link_connection(session.session_id, "c2", AgentType.INSIGHTS_LIAISON)
-    linked = await cop.list_connections(session.session_id)
-    assert {cid: (c["agent_type"], c["pillar"]) for cid, c in linked.items()} == {
-        "c1": ("guide", None),
-        "c2": ("insights_liaison", "insights"),
-    }
-    await cop.unlink_connection(session.session_id, "c1")
-    assert set(await cop.list_connections(session.session_id)) == {"c2"}

@@ -13,6 +13,7 @@ import redis.asyncio as redis
 import websockets
 from temporalio.client import Client
 
+from api.agent_sdk import SessionHandle
 from tests.integration.chat_client import ChatClient, close_code, connect
 from tests.stack import RunningStack
 from workflows.chat_session import ChatSessionWorkflow, session_workflow_id
@@ -241,7 +242,7 @@ async def test_the_session_shows_in_temporal_with_its_search_attributes(
         await open_session(client)
         response = await client.turn("chart my sales")
     session_id = response["session_id"]
-    handle = temporal_client.get_workflow_handle_for(
+    handle: SessionHandle = temporal_client.get_workflow_handle_for(
         ChatSessionWorkflow.run, session_workflow_id(session_id)
     )
     status = await handle.query(ChatSessionWorkflow.get_status)

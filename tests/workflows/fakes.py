@@ -27,10 +27,11 @@ from activities.post_office import (
     RecordUserMessageInput,
     TurnFailedInput,
 )
-from activities.traffic_cop import Admission, AdmitInput
+from activities.traffic_cop import AdmitInput
 from agents.capabilities import Capability, CapabilityRequest
 from agents.catalog import AgentType
 from agents.replies import CapabilityOutcome
+from foundations.admission import Admission
 from workers.composition import HEARTBEAT_THROTTLE, WORKFLOW_RUNNER
 from workflows.chat_session import ChatSessionWorkflow
 

@@ -21,9 +21,9 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
-from activities.traffic_cop import Admission
 from agents.capabilities import Capability
 from agents.catalog import AgentType
+from foundations.admission import Admission
 from tests.payload_sizes import largest, run_histories
 from tests.workflows.fakes import FakeTurnActivities, fake_worker
 from workflows.chat_session import (

@@ -1,4 +1,4 @@
-"""The Agentic Foundation's WebSocket SDK: connect to an agent, talk to it, hear its events.
+"""The Agent WebSocket SDK, the edge's service: connect to an agent, talk to it, hear its events.
 
 It is transport-free: the WebSocket route and the REST fallback both drive it, so a reply is
 the same whichever way it was asked for. A connection delivers each event of its conversation
@@ -19,27 +19,25 @@ import redis.exceptions
 from temporalio.client import (
     Client,
     WithStartWorkflowOperation,
+    WorkflowHandle,
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError, RPCStatusCode
 
-from activities.traffic_cop import TrafficCop
 from agents.catalog import AgentType, Pillar
 from agents.orchestrators import OrchestratorRegistry
-from foundations.admission import window_retry_after
+from api.live_relay import RESYNC, LiveQueue, LiveRelay
+from foundations.admission import MessageAdmission, window_retry_after
 from foundations.communication import (
-    RESYNC,
     CommunicationFoundation,
     Conversation,
     Event,
-    LiveQueue,
-    LiveRelay,
     Replay,
     Snapshot,
     event_id_key,
 )
-from foundations.sessions import SessionGrant, SessionRecord
+from foundations.sessions import SessionGrant, SessionRecord, SessionStatus, SessionStore
 from foundations.settings import Settings
 from workflows.chat_session import (
     CancelReplyInput,
@@ -50,6 +48,10 @@ from workflows.chat_session import (
     session_search_attributes,
     session_workflow_id,
 )
+
+# Annotated where a handle is made: without the target type, mypy's inference of the run
+# method's types depends on the order it checks modules in.
+SessionHandle = WorkflowHandle[ChatSessionWorkflow, None]
 
 
 class InvalidToken(Exception):
@@ -112,20 +114,26 @@ class AgentConnection:
 
 
 class AgentWebSocketSDK:
-    """Connections to the guide and the liaisons, on top of the Communication Foundation."""
+    """Connections to the guide and the liaisons, on top of the Communication Foundation.
+
+    It uses the foundations directly (sessions, message admission, the Communication
+    Foundation, the live relay) and reaches the session's workflow with typed calls.
+    """
 
     def __init__(
         self,
         *,
         temporal: Client,
-        traffic_cop: TrafficCop,
+        sessions: SessionStore,
+        admission: MessageAdmission,
         communication: CommunicationFoundation,
         relay: LiveRelay,
         orchestrators: OrchestratorRegistry,
         settings: Settings,
     ) -> None:
         self._temporal = temporal
-        self._traffic_cop = traffic_cop
+        self._sessions = sessions
+        self._admission = admission
         self._communication = communication
         self._relay = relay
         self._orchestrators = orchestrators
@@ -148,7 +156,12 @@ class AgentWebSocketSDK:
         return await self._connect(self._orchestrators.liaison(known), session_token)
 
     async def _connect(self, agent_type: AgentType, session_token: str | None) -> AgentConnection:
-        opened = await self._traffic_cop.open_session(session_token)
+        # Without a token the connection opens a new session.
+        opened: SessionGrant | SessionRecord | None
+        if session_token is None:
+            opened = await self._sessions.create()
+        else:
+            opened = await self._sessions.resolve(session_token)
         if opened is None:
             raise InvalidToken("the session token is invalid or has expired")
         if isinstance(opened, SessionGrant):
@@ -167,8 +180,15 @@ class AgentWebSocketSDK:
             live=live,
         )
         self._connections[connection.connection_id] = connection
-        await self._traffic_cop.link_connection(
-            session.session_id, connection.connection_id, agent_type
+        pillar = agent_type.pillar
+        await self._communication.link_connection(
+            session.session_id,
+            connection.connection_id,
+            {
+                "agent_type": agent_type.value,
+                "pillar": pillar.value if pillar else None,
+                "connected_at": time.time(),
+            },
         )
         return connection
 
@@ -261,9 +281,7 @@ class AgentWebSocketSDK:
                 "message_too_long",
                 f"The message has {len(message)} characters; the limit is {limit}.",
             )
-        admission = await self._traffic_cop.precheck_message(
-            session.session_id, session.user_id, message
-        )
+        admission = await self._admission.precheck(session.session_id, session.user_id, message)
         if not admission.admitted:
             retry_after = (
                 window_retry_after(time.time()) if admission.code == "rate_limited" else None
@@ -284,7 +302,7 @@ class AgentWebSocketSDK:
             raise MessageRefused(
                 "invalid_frame", "message_id names no message of this conversation."
             )
-        handle = self._temporal.get_workflow_handle_for(
+        handle: SessionHandle = self._temporal.get_workflow_handle_for(
             ChatSessionWorkflow.run, session_workflow_id(connection.session.session_id)
         )
         try:
@@ -347,14 +365,14 @@ class AgentWebSocketSDK:
         if connection is None:
             return
         await self._relay.unsubscribe(connection.conversation, connection.live)
-        await self._traffic_cop.unlink_connection(
+        await self._communication.unlink_connection(
             connection.session.session_id, connection.connection_id
         )
 
     async def session(self, session_token: str) -> SessionRecord:
         """The usable session a token opens; raises InvalidToken."""
-        opened = await self._traffic_cop.open_session(session_token)
-        if not isinstance(opened, SessionRecord):
+        opened = await self._sessions.resolve(session_token)
+        if opened is None:
             raise InvalidToken("the session token is invalid or has expired")
         return opened
 
@@ -376,8 +394,8 @@ class AgentWebSocketSDK:
 
     async def close_session(self, session_id: str) -> None:
         """End the session: its token stops working, its workflow finishes accepted turns and completes."""
-        await self._traffic_cop.close_session(session_id)
-        handle = self._temporal.get_workflow_handle_for(
+        await self._sessions.end(session_id, SessionStatus.CLOSED)
+        handle: SessionHandle = self._temporal.get_workflow_handle_for(
             ChatSessionWorkflow.run, session_workflow_id(session_id)
         )
         try:
