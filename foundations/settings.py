@@ -166,6 +166,10 @@ class Settings(BaseSettings):
     # The credential operators present to the payload codec endpoint (Temporal UI); empty:
     # the endpoint refuses every request.
     codec_operator_token: SecretStr = SecretStr("")
+    # Origins of the Temporal UI pages that call the codec endpoint from the browser.
+    codec_allowed_origins: list[str] = Field(
+        default_factory=lambda: ["http://localhost:8233", "http://127.0.0.1:8233"]
+    )
 
     @model_validator(mode="after")
     def _identity_complete(self) -> Settings:

@@ -12,6 +12,7 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from devstack.services import SEARCH_ATTRIBUTES, test_server_binary
+from tests.lone_redis import lone_redis
 from tests.sse_server import server  # noqa: F401  (a fixture for every test layer)
 from tests.stack import RunningStack, running_stack
 
@@ -47,6 +48,13 @@ def stack() -> Iterator[RunningStack]:
     """The real stack, started once for the integration and browser tests."""
     with running_stack() as started:
         yield started
+
+
+@pytest.fixture(scope="module")
+def lone_redis_url() -> Iterator[str]:
+    """A Redis server of the test module's own, for tests that need no other server."""
+    with lone_redis() as url:
+        yield url
 
 
 @pytest.fixture
