@@ -11,6 +11,7 @@ from api.identity.device import DeviceIdentities, identity_secret
 from api.identity.proxy import ProxyIdentity
 from api.identity.tickets import WebSocketTickets, offered_ticket
 from api.identity.user import AuthError, User
+from foundations.device_claims import DeviceClaims
 from foundations.settings import Settings
 
 
@@ -26,10 +27,12 @@ class Authenticator:
         settings: Settings,
         devices: DeviceIdentities,
         tickets: WebSocketTickets,
+        claims: DeviceClaims,
     ) -> None:
         self.mode = settings.auth_mode
         self.devices = devices
         self.tickets = tickets
+        self.claims = claims
         self._bearer = BearerVerifier(settings) if self.mode == "jwt" else None
         self._proxy = ProxyIdentity(settings) if self.mode == "proxy" else None
 
@@ -41,6 +44,7 @@ class Authenticator:
             settings,
             DeviceIdentities(secret),
             WebSocketTickets(redis_client, settings.ws_ticket_ttl_seconds),
+            DeviceClaims(redis_client),
         )
 
     async def authenticate(self, peer: str | None, headers: Mapping[str, str]) -> User:

@@ -1,7 +1,9 @@
 """proxy mode: the user named by a header an SSO proxy (oauth2-proxy and the like) sets.
 
 The header is believed only when the TCP peer itself is one of `AUTH_PROXIES`: anyone else
-could send it too. Forwarding headers do not count here: a client cannot vouch for itself by
+could send it too. The peer must be the TCP peer: uvicorn runs with `proxy_headers` off
+(api/__main__.py), since with it on uvicorn would replace the peer with what
+`X-Forwarded-For` claims, and a client could then pose as the proxy. Forwarding headers do not count here: a client cannot vouch for itself by
 claiming to have come through a proxy. The proxy must strip the header from what clients send
 (oauth2-proxy does), or a client could name any user through it.
 """

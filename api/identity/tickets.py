@@ -29,6 +29,9 @@ from api.identity.user import AuthError, User
 # connection unless the server picks one of them.
 WEBSOCKET_SUBPROTOCOL = "chat.v1"
 TICKET_PREFIX = "ticket."
+# The close code of a socket that proved no identity (no ticket, or a spent or expired one):
+# the page asks for a new ticket and reconnects, or signs in again.
+CLOSE_UNAUTHENTICATED = 4401
 _TICKET = re.compile(r"[A-Za-z0-9_-]{43}")
 
 

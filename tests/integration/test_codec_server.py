@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 from collections.abc import AsyncIterator
@@ -10,38 +9,24 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 import redis.asyncio as redis
-import uvicorn
 from pydantic import SecretStr
 from temporalio.converter import DataConverter, WorkflowSerializationContext
 
 from api.codec_server import SHREDDED_NOTICE, create_codec_app
-from devstack.services import free_port
 from foundations.payload_codec import ChatPayloadCodec
 from foundations.payload_keys import PayloadKeyStore
 from foundations.settings import Settings
+from tests.serve_app import serving
 
 OPERATOR = "operator-credential-for-tests"
 UI_ORIGIN = "http://127.0.0.1:8233"
 
 
-async def serve(settings: Settings) -> tuple[uvicorn.Server, asyncio.Task[None], str]:
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_codec_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    )
-    serving = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.05)
-    return server, serving, f"http://127.0.0.1:{port}/codec"
-
-
 @pytest.fixture
 async def codec_url(lone_redis_url: str) -> AsyncIterator[str]:
     settings = Settings(redis_url=lone_redis_url, codec_operator_token=SecretStr(OPERATOR))
-    server, serving, url = await serve(settings)
-    yield url
-    server.should_exit = True
-    await serving
+    async with serving(create_codec_app(settings)) as url:
+        yield f"{url}/codec"
 
 
 def as_json(text: str) -> dict[str, object]:
@@ -89,17 +74,10 @@ async def test_an_operator_reads_a_chats_payload_until_the_chat_is_deleted(
         await client.aclose()
         # The server cached the key for PAYLOAD_KEY_CACHE_SECONDS; a fresh server has not.
     settings = Settings(redis_url=lone_redis_url, codec_operator_token=SecretStr(OPERATOR))
-    server, serving, fresh_url = await serve(settings)
-    try:
-        async with httpx.AsyncClient() as http:
-            answer = await http.post(
-                f"{fresh_url}/decode", json={"payloads": [sealed]}, headers=AUTH
-            )
-            assert answer.status_code == 200
-            assert text_of(answer.json()["payloads"][0]) == SHREDDED_NOTICE
-    finally:
-        server.should_exit = True
-        await serving
+    async with serving(create_codec_app(settings)) as fresh, httpx.AsyncClient() as http:
+        answer = await http.post(f"{fresh}/codec/decode", json={"payloads": [sealed]}, headers=AUTH)
+        assert answer.status_code == 200
+        assert text_of(answer.json()["payloads"][0]) == SHREDDED_NOTICE
 
 
 async def test_encode_then_decode_round_trips(codec_url: str) -> None:
@@ -128,17 +106,15 @@ async def test_without_the_operator_credential_nothing_is_decoded(
 
 
 async def test_with_no_credential_configured_the_endpoint_is_off(lone_redis_url: str) -> None:
-    server, serving, url = await serve(Settings(redis_url=lone_redis_url))
-    try:
-        async with httpx.AsyncClient() as http:
-            answer = await http.post(
-                f"{url}/decode", json={"payloads": []}, headers={"Authorization": "Bearer anything"}
-            )
-            assert answer.status_code == 403
-            assert "CODEC_OPERATOR_TOKEN" in answer.json()["detail"]
-    finally:
-        server.should_exit = True
-        await serving
+    app = create_codec_app(Settings(redis_url=lone_redis_url))
+    async with serving(app) as url, httpx.AsyncClient() as http:
+        answer = await http.post(
+            f"{url}/codec/decode",
+            json={"payloads": []},
+            headers={"Authorization": "Bearer anything"},
+        )
+        assert answer.status_code == 403
+        assert "CODEC_OPERATOR_TOKEN" in answer.json()["detail"]
 
 
 async def test_a_bad_body_is_told_what_shape_to_send(codec_url: str) -> None:

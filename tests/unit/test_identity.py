@@ -87,7 +87,7 @@ def test_a_forged_or_altered_device_token_is_refused() -> None:
 async def test_anonymous_mode_wants_a_bearer_device_token() -> None:
     settings = Settings()
     devices = DeviceIdentities(b"s" * 32)
-    authenticator = Authenticator(settings, devices, tickets=None)  # type: ignore[arg-type]
+    authenticator = Authenticator(settings, devices, None, None)  # type: ignore[arg-type]
     issued, user = devices.issue()
     assert (
         await authenticator.authenticate("1.2.3.4", {"authorization": f"Bearer {issued}"}) == user
