@@ -30,7 +30,7 @@ from temporalio.converter import DataConverter
 
 from api.body_limit import BodyLimit
 from foundations.payload_codec import ChatPayloadCodec, PayloadKeyGone
-from foundations.payload_keys import PayloadKeyStore
+from foundations.payload_keys import open_payload_keys
 from foundations.settings import Settings, get_settings
 from workers.composition import open_redis
 
@@ -98,7 +98,7 @@ def create_codec_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         redis_client = open_redis(settings)
         app.state.settings = settings
-        app.state.payload_keys = PayloadKeyStore(redis_client, settings.payload_key_cache_seconds)
+        app.state.payload_keys = open_payload_keys(settings, redis_client)
         yield
         await redis_client.aclose()
 

@@ -163,6 +163,9 @@ class Settings(BaseSettings):
     # Payload encryption (crypto-shredding): data keys cached per process this long, so a
     # deleted chat's key stops decrypting everywhere within it.
     payload_key_cache_seconds: float = 60.0
+    # A file holding a master key (64 hex digits) that wraps every data key stored in Redis,
+    # so a copy of Redis alone opens no history. Empty: data keys are stored unwrapped.
+    payload_master_key_file: str = ""
     # The credential operators present to the payload codec endpoint (Temporal UI); empty:
     # the endpoint refuses every request.
     codec_operator_token: SecretStr = SecretStr("")

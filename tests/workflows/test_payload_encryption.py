@@ -4,14 +4,16 @@ key makes them unreadable. Real Redis, Temporal's time-skipping server, the real
 from __future__ import annotations
 
 import asyncio
+import os
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 import redis.asyncio as redis
 from temporalio.api.common.v1 import Payload
 from temporalio.api.enums.v1 import EventType
-from temporalio.client import Client, WithStartWorkflowOperation
+from temporalio.client import Client, WithStartWorkflowOperation, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.converter import (
     ActivitySerializationContext,
@@ -28,7 +30,13 @@ from foundations.payload_codec import (
     PayloadKeyGone,
     encrypted_data_converter,
 )
-from foundations.payload_keys import SHARED_KEY_ID, PayloadKeyStore
+from foundations.payload_keys import (
+    SHARED_KEY_ID,
+    PayloadKeyStore,
+    master_key,
+    open_payload_keys,
+)
+from foundations.settings import Settings
 from tests.payload_sizes import payloads, run_histories
 from tests.workflows.fakes import FakeTurnActivities, fake_worker
 from workflows.chat_session import (
@@ -158,7 +166,9 @@ async def test_a_chat_session_history_is_ciphertext_and_shredded_with_its_key(
         async with asyncio.timeout(20):
             while not fakes.replies_recorded:
                 await asyncio.sleep(0.02)
-        handle = encrypted.get_workflow_handle_for(ChatSessionWorkflow.run, workflow_id)
+        handle: WorkflowHandle[ChatSessionWorkflow, None] = encrypted.get_workflow_handle_for(
+            ChatSessionWorkflow.run, workflow_id
+        )
         # The workflow decrypted what it was sent: its activities saw the plain text.
         assert fakes.replies_recorded[0].content == f"reply to {secret}"
         await handle.signal(ChatSessionWorkflow.close_session)
@@ -200,3 +210,39 @@ async def test_a_chat_session_history_is_ciphertext_and_shredded_with_its_key(
     # And the workflow's own result no longer decodes for a client with the codec.
     with pytest.raises(PayloadKeyGone):
         await encrypted.get_workflow_handle(workflow_id).result()
+
+
+async def test_with_a_master_key_redis_alone_holds_no_usable_key(
+    lone_redis_url: str, tmp_path: Path
+) -> None:
+    client = redis.Redis.from_url(lone_redis_url)
+    key_file = tmp_path / "master.key"
+    key_file.write_text(os.urandom(32).hex() + "\n")
+    settings = Settings(payload_master_key_file=str(key_file), payload_key_cache_seconds=0)
+    wrapped = open_payload_keys(settings, client)
+    data_key = await wrapped.get_or_create("chat-session-m")
+    raw = await client.get("payload-key:chat-session-m")
+    assert isinstance(raw, bytes)
+    stored = raw.decode()
+    assert stored.startswith("w1:") and data_key.hex() not in stored
+    # Another process with the same file reads it; one without the file, or with another
+    # master key, cannot.
+    assert await open_payload_keys(settings, client).get("chat-session-m") == data_key
+    with pytest.raises(ValueError, match="PAYLOAD_MASTER_KEY_FILE"):
+        await PayloadKeyStore(client, 0).get("chat-session-m")
+    with pytest.raises(ValueError, match="another master key"):
+        await PayloadKeyStore(client, 0, os.urandom(32)).get("chat-session-m")
+    # A key stored before the master key was configured is still read.
+    old = await PayloadKeyStore(client, 0).get_or_create("chat-session-n")
+    assert await wrapped.get("chat-session-n") == old
+    await client.aclose()
+
+
+def test_a_bad_master_key_file_is_named(tmp_path: Path) -> None:
+    short = tmp_path / "short.key"
+    short.write_text("abcd")
+    not_hex = tmp_path / "text.key"
+    not_hex.write_text("correct horse battery staple")
+    for path in (tmp_path / "missing.key", short, not_hex):
+        with pytest.raises(ValueError, match=str(path)):
+            master_key(str(path))
