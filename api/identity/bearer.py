@@ -55,6 +55,11 @@ class BearerVerifier:
             # an RSA key (PyJWT would fail on the key type, not refuse the token).
             family = _family(self._public_key)
             self._algorithms = [a for a in self._algorithms if a.startswith(family)]
+            if not self._algorithms:
+                raise ValueError(
+                    f"JWT_ALGORITHMS {settings.jwt_algorithms} has none for JWT_PUBLIC_KEY's "
+                    f"kind of key ({'/'.join(family)}*)"
+                )
 
     async def verify(self, token: str) -> User:
         try:

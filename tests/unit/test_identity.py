@@ -152,6 +152,13 @@ async def test_an_allowed_algorithm_with_the_wrong_kind_of_key_is_refused() -> N
         await BearerVerifier(jwt_settings()).verify(es_token)
 
 
+def test_a_public_key_that_no_allowed_algorithm_fits_is_named_at_start() -> None:
+    with pytest.raises(ValueError, match="JWT_ALGORITHMS"):
+        BearerVerifier(jwt_settings(jwt_algorithms=["ES256"]))
+    with pytest.raises(ValueError, match="JWT_PUBLIC_KEY"):
+        BearerVerifier(jwt_settings(jwt_public_key="not a key"))
+
+
 def test_jwt_mode_refuses_hmac_or_none_in_its_algorithm_list() -> None:
     for algorithms in (["HS256"], ["none"], ["RS256", "HS512"], []):
         with pytest.raises(ValidationError, match="JWT_ALGORITHMS"):
