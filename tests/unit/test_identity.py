@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 import time
 from typing import Any
@@ -137,9 +139,6 @@ async def test_a_token_signed_with_the_public_key_as_an_hmac_secret_is_refused()
     claims = jwt.decode(token(), options={"verify_signature": False})
     header = _b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
     body = _b64(json.dumps(claims).encode())
-    import hashlib
-    import hmac
-
     signature = hmac.new(PUBLIC_PEM.encode(), f"{header}.{body}".encode(), hashlib.sha256)
     forged = f"{header}.{body}.{_b64(signature.digest())}"
     with pytest.raises(AuthError, match="algorithm"):
