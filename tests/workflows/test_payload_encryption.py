@@ -51,6 +51,9 @@ from workflows.chat_session import (
 @pytest.fixture
 async def keys(lone_redis_url: str) -> AsyncIterator[PayloadKeyStore]:
     client = redis.Redis.from_url(lone_redis_url)
+    # One command first, as a worker's start-up would: the Redis client imports some modules on
+    # its first command, and the workflow sandbox warns about imports after workflows loaded.
+    await client.get("payload-key:warm-up")
     yield PayloadKeyStore(client, cache_seconds=60)
     await client.aclose()
 
