@@ -43,6 +43,12 @@ def client_key(peer: str | None, headers: Mapping[str, str], trusted: list[Netwo
     return str(address)
 
 
+def peer_is_trusted(peer: str | None, trusted: list[Network]) -> bool:
+    """Whether the TCP peer itself (never a forwarded hop) is one of `trusted`."""
+    address = _address(peer)
+    return address is not None and _trusted(address, trusted)
+
+
 def _trusted(address: Address, trusted: list[Network]) -> bool:
     return any(address in network for network in trusted)
 

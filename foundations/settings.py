@@ -7,8 +7,14 @@ from datetime import timedelta
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Public-key algorithms only: "none" and the HMAC family are refused, so a token can never be
+# checked with a public key used as an HMAC secret (algorithm confusion).
+ASYMMETRIC_JWT_ALGORITHMS = frozenset(
+    {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
+)
 
 
 class Settings(BaseSettings):
@@ -103,7 +109,7 @@ class Settings(BaseSettings):
     openai_api_key: str = ""
     openai_model: str = "gpt-4o-mini"
 
-    @field_validator("trusted_proxies")
+    @field_validator("trusted_proxies", "auth_proxies")
     @classmethod
     def _networks(cls, value: list[str]) -> list[str]:
         for entry in value:
@@ -126,6 +132,67 @@ class Settings(BaseSettings):
     # How long the edge waits for a worker to accept a message before it answers
     # `unavailable`; the page keeps the message and resends it with the same id.
     message_submit_timeout_seconds: float = 8.0
+
+    # Identity and privacy (docs/privacy.md)
+    # Who a request is: "anonymous" (the API issues each browser a signed device identity),
+    # "jwt" (bearer tokens from an identity provider) or "proxy" (a header set by an SSO proxy).
+    auth_mode: Literal["anonymous", "jwt", "proxy"] = "anonymous"
+    # Signs device identities (at least 32 characters). Empty: one is generated and kept in
+    # Redis, which suits development only: whoever can read Redis could then forge identities.
+    identity_secret: SecretStr = SecretStr("")
+    # jwt: the keys, from a JWKS URL (refetched on an unknown key id, at most once per cooldown,
+    # so a rotated key is picked up without a restart) or one PEM public key; both checked
+    # against the issuer, the audience and these asymmetric algorithms only.
+    jwt_jwks_url: str = ""
+    jwt_public_key: str = ""
+    jwt_issuer: str = ""
+    jwt_audience: str = ""
+    jwt_algorithms: list[str] = Field(default_factory=lambda: ["RS256", "ES256"])
+    jwt_jwks_cache_seconds: float = 300.0
+    jwt_jwks_refresh_cooldown_seconds: float = 30.0
+    # Clock difference allowed when checking exp / nbf / iat.
+    jwt_leeway_seconds: float = 30.0
+    # proxy: the headers an SSO proxy (oauth2-proxy and the like) sets, honoured only when the
+    # TCP peer is one of AUTH_PROXIES (addresses or networks); from anyone else, refused.
+    auth_proxy_user_header: str = "X-Forwarded-User"
+    auth_proxy_email_header: str = "X-Forwarded-Email"
+    auth_proxies: list[str] = Field(default_factory=list)
+    # A browser's WebSocket presents a single-use ticket from POST /api/auth/ws-ticket, valid
+    # this long, so no long-lived token travels in a URL.
+    ws_ticket_ttl_seconds: int = 30
+    # Payload encryption (crypto-shredding): data keys cached per process this long, so a
+    # deleted chat's key stops decrypting everywhere within it.
+    payload_key_cache_seconds: float = 60.0
+    # A file holding a master key (64 hex digits) that wraps every data key stored in Redis,
+    # so a copy of Redis alone opens no history. Empty: data keys are stored unwrapped.
+    payload_master_key_file: str = ""
+    # The credential operators present to the payload codec endpoint (Temporal UI); empty:
+    # the endpoint refuses every request.
+    codec_operator_token: SecretStr = SecretStr("")
+    # Origins of the Temporal UI pages that call the codec endpoint from the browser.
+    codec_allowed_origins: list[str] = Field(
+        default_factory=lambda: ["http://localhost:8233", "http://127.0.0.1:8233"]
+    )
+
+    @model_validator(mode="after")
+    def _identity_complete(self) -> Settings:
+        if self.auth_mode == "jwt":
+            if not (self.jwt_jwks_url or self.jwt_public_key):
+                raise ValueError("AUTH_MODE=jwt needs JWT_JWKS_URL or JWT_PUBLIC_KEY")
+            if not (self.jwt_issuer and self.jwt_audience):
+                raise ValueError("AUTH_MODE=jwt needs JWT_ISSUER and JWT_AUDIENCE")
+            refused = set(self.jwt_algorithms) - ASYMMETRIC_JWT_ALGORITHMS
+            if refused or not self.jwt_algorithms:
+                raise ValueError(
+                    f"JWT_ALGORITHMS may name only {sorted(ASYMMETRIC_JWT_ALGORITHMS)}; "
+                    f"refused: {sorted(refused) or 'an empty list'}"
+                )
+        if self.auth_mode == "proxy" and not self.auth_proxies:
+            raise ValueError("AUTH_MODE=proxy needs AUTH_PROXIES: the proxies that set the header")
+        secret = self.identity_secret.get_secret_value()
+        if secret and len(secret) < 32:
+            raise ValueError("IDENTITY_SECRET must be at least 32 characters")
+        return self
 
     @property
     def idle_timeout(self) -> timedelta:

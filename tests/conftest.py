@@ -13,6 +13,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from devstack.services import SEARCH_ATTRIBUTES, test_server_binary
 from foundations.payload_converter import DATA_CONVERTER
+from tests.lone_redis import lone_redis
 from tests.sse_server import server  # noqa: F401  (a fixture for every test layer)
 from tests.stack import RunningStack, running_stack
 
@@ -48,6 +49,13 @@ def stack() -> Iterator[RunningStack]:
     """The real stack, started once for the integration and browser tests."""
     with running_stack() as started:
         yield started
+
+
+@pytest.fixture(scope="module")
+def lone_redis_url() -> Iterator[str]:
+    """A Redis server of the test module's own, for tests that need no other server."""
+    with lone_redis() as url:
+        yield url
 
 
 @pytest.fixture

@@ -9,10 +9,10 @@ from temporalio.api.common.v1 import Payload
 from temporalio.client import Client, WorkflowHistory
 
 
-def payload_sizes(message: Message) -> Iterator[int]:
-    """The size of every Payload anywhere inside `message`."""
+def payloads(message: Message) -> Iterator[Payload]:
+    """Every Payload anywhere inside `message`."""
     if isinstance(message, Payload):
-        yield message.ByteSize()
+        yield message
         return
     for descriptor, value in message.ListFields():
         if descriptor.message_type is None:
@@ -25,7 +25,12 @@ def payload_sizes(message: Message) -> Iterator[int]:
             items = [value]
         for item in items:
             if isinstance(item, Message):
-                yield from payload_sizes(item)
+                yield from payloads(item)
+
+
+def payload_sizes(message: Message) -> Iterator[int]:
+    """The size of every Payload anywhere inside `message`."""
+    return (payload.ByteSize() for payload in payloads(message))
 
 
 async def run_histories(client: Client, workflow_id: str) -> list[WorkflowHistory]:
