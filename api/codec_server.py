@@ -29,10 +29,10 @@ from temporalio.api.common.v1 import Payload, Payloads
 from temporalio.converter import DataConverter
 
 from api.body_limit import BodyLimit
+from foundations.clients import open_redis
 from foundations.payload_codec import ChatPayloadCodec, PayloadKeyGone
 from foundations.payload_keys import open_payload_keys
 from foundations.settings import Settings, get_settings
-from workers.composition import open_redis
 
 logger = logging.getLogger(__name__)
 
