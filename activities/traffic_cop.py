@@ -11,6 +11,7 @@ from temporalio import activity
 
 from agents.catalog import AgentType
 from foundations.communication import CommunicationFoundation
+from foundations.errors import BLOCKED_TERM, ErrorCode
 from foundations.gateway import Realm
 from foundations.sessions import SessionGrant, SessionRecord, SessionStatus, SessionStore
 
@@ -85,10 +86,12 @@ class TrafficCop:
         """Admit a message if its session is live, it breaks no policy and no limit is hit."""
         session = await self._sessions.get(input.session_id)
         if session is None or not session.usable(time.time()):
-            return Admission(False, "session_invalid", "This session has ended or was revoked.")
+            return Admission(
+                False, ErrorCode.SESSION_INVALID, "This session has ended or was revoked."
+            )
         term = self._policy.violation(input.message)
         if term is not None:
-            return Admission(False, "content_policy", "The message contains a blocked term.")
+            return Admission(False, ErrorCode.CONTENT_POLICY, BLOCKED_TERM)
         session_key, user_key = _rate_keys(input.session_id, input.user_id, time.time())
         async with self._cache.pipeline(transaction=False) as pipe:
             pipe.incr(session_key)
@@ -106,7 +109,7 @@ class TrafficCop:
         message let through here can still be refused there).
         """
         if self._policy.violation(message) is not None:
-            return Admission(False, "content_policy", "The message contains a blocked term.")
+            return Admission(False, ErrorCode.CONTENT_POLICY, BLOCKED_TERM)
         session_count, user_count = await self._cache.mget(
             _rate_keys(session_id, user_id, time.time())
         )
@@ -117,14 +120,14 @@ class TrafficCop:
         if session_count > self._limits.session_per_minute:
             return Admission(
                 False,
-                "rate_limited",
+                ErrorCode.RATE_LIMITED,
                 f"Slow down: at most {self._limits.session_per_minute} messages a minute "
                 "per session.",
             )
         if user_count > self._limits.user_per_minute:
             return Admission(
                 False,
-                "rate_limited",
+                ErrorCode.RATE_LIMITED,
                 f"Slow down: at most {self._limits.user_per_minute} messages a minute per user.",
             )
         return Admission(True)

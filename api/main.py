@@ -8,7 +8,6 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from temporalio.client import Client
@@ -16,10 +15,9 @@ from temporalio.client import Client
 from activities.traffic_cop import ContentPolicy, RateLimits, TrafficCop
 from agents.capabilities import MAX_UPLOAD_BYTES
 from agents.orchestrators import OrchestratorRegistry, default_registry
-from api import chat_rest, health, uploads, websocket
+from api import chat_rest, errors, health, uploads, websocket
 from api.body_limit import BodyLimit
 from api.deps import EdgeState
-from api.errors import validation_error
 from api.metrics import router as metrics_router
 from foundations.admission import EdgeAdmission
 from foundations.agent_sdk import AgentWebSocketSDK
@@ -98,7 +96,7 @@ def create_app(
             await redis_client.aclose()
 
     app = FastAPI(title="Agent chat", lifespan=lifespan)
-    app.add_exception_handler(RequestValidationError, validation_error)
+    errors.install(app)
     app.add_middleware(
         BodyLimit,
         limit=settings.max_request_body_bytes,

@@ -6,13 +6,12 @@ import dataclasses
 import re
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Query, Request
 
 from agents.capabilities import MAX_UPLOAD_BYTES
 from api.deps import Edge
-from foundations.agent_sdk import InvalidToken
-from foundations.sessions import SessionRecord
-from foundations.uploads import TooManyUploads
+from api.errors import EdgeError
+from foundations.errors import ErrorCode
 
 router = APIRouter(prefix="/api/uploads", tags=["uploads"])
 
@@ -28,36 +27,30 @@ async def upload_file(
     Send the file's bytes as the body (any content type). A file with the same name replaces
     the earlier one.
     """
-    session = await _session(edge, session_token)
+    session = await edge.sdk.session(session_token)
     if not _FILENAME.match(filename) or filename in {".", ".."}:
-        raise HTTPException(422, "filename must be a plain file name, without folders.")
+        raise EdgeError(
+            ErrorCode.INVALID_REQUEST, "filename must be a plain file name, without folders."
+        )
     data = bytearray()
     async for chunk in request.stream():
         data.extend(chunk)
         if len(data) > MAX_UPLOAD_BYTES:
-            raise HTTPException(
-                413, f"The file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB."
+            raise EdgeError(
+                ErrorCode.BODY_TOO_LARGE,
+                f"The file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB.",
             )
     if not data:
-        raise HTTPException(422, "The file is empty.")
-    try:
-        metadata = await edge.uploads.save(
-            session.session_id, filename, bytes(data), request.headers.get("content-type")
-        )
-    except TooManyUploads as error:
-        raise HTTPException(409, str(error)) from None
+        raise EdgeError(ErrorCode.INVALID_REQUEST, "The file is empty.")
+    # TooManyUploads is answered by the error table (api/errors.py).
+    metadata = await edge.uploads.save(
+        session.session_id, filename, bytes(data), request.headers.get("content-type")
+    )
     return dataclasses.asdict(metadata)
 
 
 @router.get("")
 async def list_uploads(edge: Edge, session_token: str) -> list[dict[str, Any]]:
     """The session's uploads, oldest first."""
-    session = await _session(edge, session_token)
+    session = await edge.sdk.session(session_token)
     return [dataclasses.asdict(item) for item in await edge.uploads.list(session.session_id)]
-
-
-async def _session(edge: Edge, token: str) -> SessionRecord:
-    try:
-        return await edge.sdk.session(token)
-    except InvalidToken as error:
-        raise HTTPException(401, str(error)) from None

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import redis.asyncio as redis
 
+from foundations.errors import ErrorCode
 from foundations.settings import Settings
 
 WINDOW_SECONDS = 60
@@ -39,7 +40,7 @@ return 1
 class Refusal:
     """Why a client was turned away, for the client: a stable code, a sentence, a wait."""
 
-    code: str
+    code: ErrorCode
     message: str
     retry_after: int
 
@@ -63,7 +64,7 @@ class EdgeAdmission:
         return await self._count(
             f"admit:sessions:{client}",
             limit,
-            "too_many_sessions",
+            ErrorCode.TOO_MANY_SESSIONS,
             f"Too many new sessions from your address (at most {limit} a minute).",
         )
 
@@ -73,11 +74,13 @@ class EdgeAdmission:
         return await self._count(
             f"admit:sockets:{client}",
             limit,
-            "too_many_sockets",
+            ErrorCode.TOO_MANY_SOCKETS,
             f"Too many new connections from your address (at most {limit} a minute).",
         )
 
-    async def _count(self, prefix: str, limit: int, code: str, message: str) -> Refusal | None:
+    async def _count(
+        self, prefix: str, limit: int, code: ErrorCode, message: str
+    ) -> Refusal | None:
         now = time.time()
         key = f"{prefix}:{int(now // WINDOW_SECONDS)}"
         async with self._redis.pipeline(transaction=False) as pipe:
@@ -106,7 +109,7 @@ class EdgeAdmission:
         )
         if not taken:
             yield Refusal(
-                "session_sockets_full",
+                ErrorCode.SESSION_SOCKETS_FULL,
                 f"This session already has {limit} connections open; close one.",
                 SLOT_RENEW_SECONDS,
             )

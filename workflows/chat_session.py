@@ -43,6 +43,7 @@ with workflow.unsafe.imports_passed_through():
     from agents.catalog import AgentType
     from agents.replies import CapabilityOutcome
     from foundations import tracing
+    from foundations.errors import EMPTY_MESSAGE, ErrorCode, message_too_long
 
 # Local activities: short Redis round trips, run inside the workflow task.
 LOCAL_STEP_TIMEOUT = timedelta(seconds=5)
@@ -305,23 +306,24 @@ class ChatSessionWorkflow:
     def validate_submit_message(self, input: SubmitMessageInput) -> None:
         """Reject, before anything is written to history, what can never be accepted."""
         if self._closed:
-            raise ApplicationError("This chat session is closed.", type="SessionClosed")
+            raise ApplicationError("This chat session is closed.", type=ErrorCode.SESSION_CLOSED)
         if not isinstance(input.agent_type, AgentType):
-            raise ApplicationError(f"Unknown agent type {input.agent_type!r}.", type="UnknownAgent")
+            raise ApplicationError(
+                f"Unknown agent type {input.agent_type!r}.", type=ErrorCode.UNKNOWN_AGENT
+            )
         if not input.message.strip():
-            raise ApplicationError("The message is empty.", type="EmptyMessage")
+            raise ApplicationError(EMPTY_MESSAGE, type=ErrorCode.EMPTY_MESSAGE)
         conversation = self._conversations.get(input.agent_type)
         if conversation is not None and len(conversation.pending) >= MAX_PENDING_TURNS:
             raise ApplicationError(
                 f"{MAX_PENDING_TURNS} messages are still waiting for their replies; "
                 "send this one when some have been answered.",
-                type="TooManyPendingMessages",
+                type=ErrorCode.TOO_MANY_PENDING_MESSAGES,
             )
         if len(input.message) > self._input.max_message_chars:
             raise ApplicationError(
-                f"The message has {len(input.message)} characters; "
-                f"the limit is {self._input.max_message_chars}.",
-                type="MessageTooLong",
+                message_too_long(len(input.message), self._input.max_message_chars),
+                type=ErrorCode.MESSAGE_TOO_LONG,
             )
 
     @workflow.query
@@ -512,7 +514,7 @@ class ChatSessionWorkflow:
                     session_id=self._input.session_id,
                     agent_type=conversation,
                     in_reply_to=turn.message_id,
-                    code="reply_failed",
+                    code=ErrorCode.REPLY_FAILED,
                     message=_user_facing(cause),
                     timestamp=workflow.now().isoformat(),
                 ),

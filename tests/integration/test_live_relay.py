@@ -11,9 +11,11 @@ import redis.asyncio as redis
 from temporalio.client import Client
 
 from activities.traffic_cop import ContentPolicy, RateLimits, TrafficCop
+from agents.catalog import AgentType
 from agents.orchestrators import default_registry
 from foundations.agent_sdk import AgentWebSocketSDK
 from foundations.communication import Conversation, LiveRelay
+from foundations.server_events import ChatChunk
 from foundations.sessions import SessionStore
 from foundations.settings import Settings
 from workers.composition import communication_foundation
@@ -53,14 +55,14 @@ async def test_events_published_while_the_relay_reconnects_are_not_lost(
     await sdk.restore(connection.connection_id)
     communication = communication_foundation(redis_client, Settings())
     conversation = Conversation(connection.session.session_id, connection.agent_type)
-    await communication.publish(conversation, {"type": "chat_chunk", "delta": "before"})
+    await communication.publish(conversation, _chunk("before"))
     # Drop every pub/sub connection (this relay's among them), then publish at once: the
     # relay is not subscribed yet, so these only reach the stream.
     await redis_client.client_kill_filter(_type="pubsub")
     for delta in ["while-1", "while-2"]:
-        await communication.publish(conversation, {"type": "chat_chunk", "delta": delta})
+        await communication.publish(conversation, _chunk(delta))
     await asyncio.sleep(1.5)
-    await communication.publish(conversation, {"type": "chat_chunk", "delta": "after"})
+    await communication.publish(conversation, _chunk("after"))
     received: list[str] = []
     async with asyncio.timeout(10):
         while len(received) < 4:
@@ -68,3 +70,7 @@ async def test_events_published_while_the_relay_reconnects_are_not_lost(
             received.append(json.loads(event.body)["delta"])
     assert received == ["before", "while-1", "while-2", "after"]
     await sdk.disconnect_agent(connection.connection_id)
+
+
+def _chunk(delta: str) -> ChatChunk:
+    return ChatChunk(agent_type=AgentType.GUIDE, message_id="m-probe", delta=delta)
