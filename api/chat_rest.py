@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel
+from fastapi import APIRouter, FastAPI, Query, Request
+from pydantic import AfterValidator, BaseModel, Field
 
-from agents.catalog import AgentType
+from agents.catalog import AgentType, Pillar
+from api import errors
 from api.client_address import client_key, trusted_networks
 from api.deps import Edge
 from api.errors import SUBMIT_ERRORS, EdgeError, refusal
 from api.frames import ClientMessageId, PlainText
 from foundations import server_events
 from foundations.agent_sdk import AgentConnection, AgentWebSocketSDK, FellBehind
-from foundations.errors import ErrorCode
+from foundations.errors import EMPTY_MESSAGE, ErrorCode
 from foundations.server_events import ChatResponse, Error
 from foundations.sessions import SessionStatus
 
@@ -25,14 +26,31 @@ router = APIRouter(prefix="/api/chat", tags=["chat"])
 REPLY_WAIT_SECONDS = 120
 
 
+# Not blank (as `str.strip` sees it) and without NUL, as the document says with a pattern;
+# checked in Python after `PlainText`, so that a lone surrogate is named as such. Its length
+# limit is a setting, declared in the document by `declare_message_limit`.
+MESSAGE_PATTERN = r"^[^\x00]*[^\x00\s\x1c-\x1f][^\x00]*$"
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError(EMPTY_MESSAGE)
+    return value
+
+
+MessageText = Annotated[
+    PlainText, AfterValidator(_not_blank), Field(json_schema_extra={"pattern": MESSAGE_PATTERN})
+]
+
+
 class GuideChatRequest(BaseModel):
-    message: PlainText
+    message: MessageText
     session_token: str | None = None
     client_message_id: ClientMessageId | None = None
 
 
 class LiaisonChatRequest(GuideChatRequest):
-    pillar: str
+    pillar: Pillar
 
 
 class ChatReply(BaseModel):
@@ -56,7 +74,11 @@ class SessionTokenRequest(BaseModel):
     session_token: str
 
 
-@router.post("/guide")
+# Every chat turn's error answers.
+_TURN = errors.responses(400, 401, 429, 502, 503, 504)
+
+
+@router.post("/guide", responses=_TURN)
 async def chat_with_guide(body: GuideChatRequest, edge: Edge, request: Request) -> ChatReply:
     """Send a message to the guide and wait for its whole reply."""
     await _admit_new_session(edge, request, body.session_token)
@@ -64,7 +86,7 @@ async def chat_with_guide(body: GuideChatRequest, edge: Edge, request: Request) 
     return await _turn(edge.sdk, connection, body)
 
 
-@router.post("/liaison")
+@router.post("/liaison", responses=_TURN)
 async def chat_with_liaison(body: LiaisonChatRequest, edge: Edge, request: Request) -> ChatReply:
     """Send a message to a pillar's liaison and wait for its whole reply."""
     await _admit_new_session(edge, request, body.session_token)
@@ -72,7 +94,7 @@ async def chat_with_liaison(body: LiaisonChatRequest, edge: Edge, request: Reque
     return await _turn(edge.sdk, connection, body)
 
 
-@router.post("/conversation/create")
+@router.post("/conversation/create", responses=errors.responses(429, 503))
 async def create_conversation(edge: Edge, request: Request) -> SessionCreated:
     """Mint a session and its token."""
     await _admit_new_session(edge, request, None)
@@ -86,7 +108,7 @@ async def create_conversation(edge: Edge, request: Request) -> SessionCreated:
     )
 
 
-@router.get("/conversation/history")
+@router.get("/conversation/history", responses=errors.responses(401, 503))
 async def conversation_history(
     edge: Edge,
     session_token: str,
@@ -105,7 +127,7 @@ async def conversation_history(
     }
 
 
-@router.get("/conversation/messages")
+@router.get("/conversation/messages", responses=errors.responses(401, 503))
 async def conversation_messages(
     edge: Edge,
     session_token: str,
@@ -126,7 +148,7 @@ async def conversation_messages(
     }
 
 
-@router.post("/session/close")
+@router.post("/session/close", responses=errors.responses(400, 401, 503))
 async def close_session(body: SessionTokenRequest, edge: Edge) -> dict[str, str]:
     """End a session: its token stops working and its workflow completes."""
     session = await edge.sdk.session(body.session_token)
@@ -229,3 +251,21 @@ async def _reply_to(
             }
         if isinstance(event, Error) and event.in_reply_to == message_id:
             raise EdgeError(event.code, event.message)
+
+
+def declare_message_limit(app: FastAPI, max_chars: int) -> None:
+    """Put the configured message length limit into the OpenAPI document.
+
+    The request models cannot know it (it is a setting), yet a client must: a longer message
+    is refused with 422 `message_too_long`.
+    """
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            components = build()["components"]["schemas"]
+            for model in (GuideChatRequest, LiaisonChatRequest):
+                components[model.__name__]["properties"]["message"]["maxLength"] = max_chars
+        return app.openapi_schema  # type: ignore[return-value]
+
+    app.openapi = openapi  # type: ignore[method-assign]

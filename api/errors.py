@@ -8,6 +8,7 @@ or, when it has none, goes out as an `error` frame and the socket stays open.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from fastapi import FastAPI, Request
@@ -21,9 +22,12 @@ from temporalio.service import RPCError
 
 from agents.orchestrators import LiaisonNotAvailable, OrchestratorNotAvailable
 from api import frames
+from api.lifecycle import BACKEND_UNREACHABLE
 from foundations.agent_sdk import InvalidPillar, InvalidToken, MessageRefused, SubmitTimedOut
 from foundations.errors import ErrorCode
 from foundations.uploads import TooManyUploads
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -144,6 +148,7 @@ class ErrorBody(BaseModel):
 def responses(*statuses: int) -> dict[int | str, dict[str, object]]:
     """The OpenAPI `responses` of a route that can answer these statuses."""
     described = {
+        400: "The body is not valid JSON.",
         401: "The session token is invalid or has expired.",
         404: "No such pillar.",
         409: "The session holds its maximum of files.",
@@ -207,11 +212,34 @@ _HTTP_CODES = {
 async def _http_error(request: Request, error: Exception) -> JSONResponse:
     """Starlette's own answers (no such route, method not allowed, body too large)."""
     assert isinstance(error, StarletteHTTPException)
-    code = _HTTP_CODES.get(error.status_code, ErrorCode.INVALID_REQUEST)
+    status = error.status_code
+    headers = dict(error.headers or {})
+    allowed = _allowed_methods(request) if status in (404, 405) else []
+    if allowed:
+        # A documented path with another method: 405, whether Starlette said so or the page's
+        # static files (mounted at "/") answered 404; Allow lists the documented methods, all
+        # of them (Starlette's names those of the first route that matched the path only).
+        status = 405
+        headers["Allow"] = ", ".join(allowed)
+    code = _HTTP_CODES.get(status, ErrorCode.INVALID_REQUEST)
+    detail = "Method Not Allowed" if status != error.status_code else str(error.detail)
     return JSONResponse(
-        ErrorBody(code=code, detail=str(error.detail)).model_dump(mode="json"),
-        status_code=error.status_code,
-        headers=error.headers,
+        ErrorBody(code=code, detail=detail).model_dump(mode="json"),
+        status_code=status,
+        headers=headers,
+    )
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """The methods the OpenAPI document lists for the request's path."""
+    operations = request.app.openapi()["paths"].get(request.url.path, {})
+    return sorted(method.upper() for method in operations)
+
+
+async def _unavailable(request: Request, error: Exception) -> JSONResponse:
+    logger.warning("a backend is unreachable: %r", error)
+    return error_response(
+        EdgeError(ErrorCode.UNAVAILABLE, "The service cannot reach its backends; try again.")
     )
 
 
@@ -222,3 +250,6 @@ def install(app: FastAPI) -> None:
         app.add_exception_handler(kind, _raised)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    for unreachable in BACKEND_UNREACHABLE:
+        if issubclass(unreachable, Exception):
+            app.add_exception_handler(unreachable, _unavailable)

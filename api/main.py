@@ -105,6 +105,7 @@ def create_app(
     app.include_router(health.router)
     app.include_router(metrics_router)
     app.include_router(chat_rest.router)
+    chat_rest.declare_message_limit(app, settings.max_message_chars)
     app.include_router(uploads.router)
     app.include_router(websocket.router)
     if (FRONTEND_DIST / "index.html").exists():

@@ -3,24 +3,51 @@
 from __future__ import annotations
 
 import dataclasses
-import re
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
 
 from agents.capabilities import MAX_UPLOAD_BYTES
+from api import errors
 from api.deps import Edge
 from api.errors import EdgeError
 from foundations.errors import ErrorCode
 
 router = APIRouter(prefix="/api/uploads", tags=["uploads"])
 
-_FILENAME = re.compile(r"^[^/\\\x00-\x1f]{1,200}$")
+# A plain file name: no folders, no control characters, not "." or "..". Without lookaheads,
+# which JSON Schema validators do not share.
+_NAME_CHAR = r"[^/\\\x00-\x1f]"
+_NAME_START = r"[^/\\\x00-\x1f.]"
+FILENAME_PATTERN = (
+    f"^({_NAME_START}{_NAME_CHAR}{{0,199}}"
+    f"|\\.{_NAME_START}{_NAME_CHAR}{{0,198}}"
+    f"|\\.\\.{_NAME_CHAR}{{1,198}})$"
+)
+# The file's bytes are the body, read as a stream; the document says so.
+_FILE_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/octet-stream": {
+                "schema": {"type": "string", "format": "binary", "minLength": 1}
+            }
+        },
+    }
+}
 
 
-@router.post("", status_code=201)
+@router.post(
+    "",
+    status_code=201,
+    responses=errors.responses(401, 409, 503),
+    openapi_extra=_FILE_BODY,
+)
 async def upload_file(
-    request: Request, edge: Edge, session_token: str, filename: str = Query(max_length=200)
+    request: Request,
+    edge: Edge,
+    session_token: str,
+    filename: str = Query(pattern=FILENAME_PATTERN),
 ) -> dict[str, Any]:
     """Store the request body as a file of the session; its liaisons can then work on it.
 
@@ -28,10 +55,6 @@ async def upload_file(
     the earlier one.
     """
     session = await edge.sdk.session(session_token)
-    if not _FILENAME.match(filename) or filename in {".", ".."}:
-        raise EdgeError(
-            ErrorCode.INVALID_REQUEST, "filename must be a plain file name, without folders."
-        )
     data = bytearray()
     async for chunk in request.stream():
         data.extend(chunk)
@@ -49,7 +72,7 @@ async def upload_file(
     return dataclasses.asdict(metadata)
 
 
-@router.get("")
+@router.get("", responses=errors.responses(401, 503))
 async def list_uploads(edge: Edge, session_token: str) -> list[dict[str, Any]]:
     """The session's uploads, oldest first."""
     session = await edge.sdk.session(session_token)
