@@ -152,11 +152,11 @@ async def _close(websocket: WebSocket, error: EdgeError) -> None:
     """Close with the error's close code; a wait, when there is one, ends the reason."""
     close = error.answer.close
     assert close is not None, f"{error.code} does not close a socket"
-    reason = (
-        error.message
-        if error.retry_after is None
-        else frames.close_reason(error.message, error.retry_after)
-    )
+    if error.retry_after is None:
+        # A close frame's reason holds at most 123 bytes.
+        reason = error.message.encode()[:123].decode(errors="ignore")
+    else:
+        reason = frames.close_reason(error.message, error.retry_after)
     await websocket.close(close, reason)
 
 
