@@ -3,9 +3,8 @@
 Activities publish these events to a conversation's stream and the edge sends the rest
 directly; both build the models here and serialise them with `event_body` / `frame`, so the
 wire format is written down once. `frontend/src/server-events.schema.json` is this union's JSON
-Schema and `frontend/src/server-events.ts` the page's types generated from it
-(`python -m foundations.server_events > frontend/src/server-events.schema.json`, then
-`npm run generate` in `frontend/`); a test fails when the three disagree.
+Schema and `frontend/src/server-events.ts` the page's types generated from it (`make events`);
+a test fails when the three disagree.
 
 On the wire, fields that are absent rather than null (`duplicate`, `cancelled`, `retry_after`,
 ...) are left out when unset, exactly as the page expects.

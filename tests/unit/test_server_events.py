@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -21,10 +23,10 @@ SCHEMA = FRONTEND / "src" / "server-events.schema.json"
 TYPES = FRONTEND / "src" / "server-events.ts"
 PROTOCOL = ROOT / "docs" / "protocol.md"
 
-REGENERATE = (
-    "python -m foundations.server_events > frontend/src/server-events.schema.json, "
-    "then `npm run generate` in frontend/"
-)
+REGENERATE = "run `make events`"
+# The npm on PATH, else the one the Node.js wheel puts into the virtualenv (see the Makefile).
+VENV_BIN = Path(sys.executable).parent
+NPM = shutil.which("npm") or shutil.which("npm", path=str(VENV_BIN))
 
 
 def test_the_committed_schema_is_the_models_schema() -> None:
@@ -33,13 +35,15 @@ def test_the_committed_schema_is_the_models_schema() -> None:
 
 
 @pytest.mark.skipif(
-    shutil.which("npm") is None or not (FRONTEND / "node_modules").is_dir(),
-    reason="needs npm and frontend/node_modules (npm ci in frontend/)",
+    NPM is None or not (FRONTEND / "node_modules").is_dir(),
+    reason="needs npm and frontend/node_modules (make frontend)",
 )
 def test_the_pages_types_are_generated_from_the_committed_schema() -> None:
+    assert NPM is not None
     generated = subprocess.run(
-        ["npm", "run", "--silent", "generated"],
+        [NPM, "run", "--silent", "generated"],
         cwd=FRONTEND,
+        env={**os.environ, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}"},
         capture_output=True,
         text=True,
         check=True,
