@@ -18,7 +18,7 @@ NPM := npm
 NPM_READY :=
 endif
 
-.PHONY: run test faults lint format bench bench-quick frontend install clean
+.PHONY: run test faults lint format bench bench-quick frontend install clean events
 
 run: $(STAMP) frontend
 	$(BIN)/python -m devstack
@@ -27,6 +27,11 @@ run: $(STAMP) frontend
 test: $(STAMP) frontend
 	cd frontend && $(NPM) test
 	$(BIN)/python -m pytest
+
+# After changing foundations/server_events.py: the page's schema and types, generated from it.
+events: $(STAMP) $(NODE_STAMP)
+	$(BIN)/python -m foundations.server_events > frontend/src/server-events.schema.json
+	cd frontend && $(NPM) run --silent generate
 
 # Kill each server under a live conversation; prints a table of recovery times.
 faults: $(STAMP)

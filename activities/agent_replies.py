@@ -26,10 +26,10 @@ from foundations import metrics
 from foundations.communication import (
     CommunicationFoundation,
     Conversation,
-    attribution,
 )
 from foundations.gateway import Realm
 from foundations.payloads import payload_bytes, truncate_to_payload_bytes
+from foundations.server_events import ChatChunk, ReplyRestarted
 
 # A reply travels back to the workflow whole: it is cut, with a note, at this many bytes of
 # payload (see PAYLOAD_BUDGET_BYTES in workflows/session_payloads.py).
@@ -106,9 +106,11 @@ class AgentReplies:
         of the failed attempt before the new deltas arrive.
         """
         conversation = Conversation(input.session_id, input.conversation)
-        frame = {**attribution(input.author), "message_id": input.message_id}
         if activity.info().attempt > 1:
-            await self._communication.publish(conversation, {"type": "reply_restarted", **frame})
+            await self._communication.publish(
+                conversation,
+                ReplyRestarted(agent_type=input.author, message_id=input.message_id),
+            )
         context = ReplyContext(
             session_id=input.session_id,
             author=input.author,
@@ -136,7 +138,12 @@ class AgentReplies:
                     parts.append(delta)
                     await _uncancellable(
                         self._communication.publish(
-                            conversation, {"type": "chat_chunk", **frame, "delta": delta}
+                            conversation,
+                            ChatChunk(
+                                agent_type=input.author,
+                                message_id=input.message_id,
+                                delta=delta,
+                            ),
                         )
                     )
                     if first:

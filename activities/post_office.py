@@ -5,11 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from agents.catalog import AgentType
 from foundations import metrics
-from foundations.communication import CommunicationFoundation, Conversation, attribution
+from foundations.communication import CommunicationFoundation, Conversation
+from foundations.errors import ErrorCode
 from foundations.gateway import Realm
+from foundations.server_events import (
+    ChatResponse,
+    Error,
+    Handoff,
+    MessageAccepted,
+    RecordedMessage,
+)
 
 
 @dataclass
@@ -58,7 +67,7 @@ class TurnFailedInput:
     session_id: str
     conversation: AgentType
     in_reply_to: str
-    code: str
+    code: ErrorCode
     message: str
     timestamp: str = ""
 
@@ -115,22 +124,21 @@ class PostOffice:
         recorded = await self._communication.record(
             conversation,
             input.message_id,
-            message={
-                "message_id": input.message_id,
-                "role": "user",
-                "content": input.content,
-                "timestamp": input.timestamp,
-                "agent_type": input.conversation.value,
-                "client_message_id": input.client_message_id,
-            },
-            body={
-                "type": "message_accepted",
-                **attribution(input.conversation),
-                "message_id": input.message_id,
-                "client_message_id": input.client_message_id,
-                "message": input.content,
-                "timestamp": input.timestamp,
-            },
+            RecordedMessage(
+                message_id=input.message_id,
+                role="user",
+                content=input.content,
+                timestamp=input.timestamp,
+                agent_type=input.conversation,
+                client_message_id=input.client_message_id,
+            ),
+            MessageAccepted(
+                agent_type=input.conversation,
+                message_id=input.message_id,
+                client_message_id=input.client_message_id,
+                message=input.content,
+                timestamp=input.timestamp,
+            ),
             owner=input.owner,
         )
         first_time = recorded.owner == input.owner
@@ -144,29 +152,27 @@ class PostOffice:
         """Persist the agent's whole reply and publish it as `chat_response`."""
         author = input.author
         conversation = Conversation(input.session_id, input.conversation)
-        stopped = {"cancelled": True} if input.cancelled else {}
         recorded = await self._communication.record(
             conversation,
             input.message_id,
-            message={
-                "message_id": input.message_id,
-                "role": "assistant",
-                "content": input.content,
-                "timestamp": input.timestamp,
-                "agent_type": author.value,
-                "in_reply_to": input.in_reply_to,
-                **stopped,
-            },
-            body={
-                "type": "chat_response",
-                **attribution(author),
-                "message_id": input.message_id,
-                "in_reply_to": input.in_reply_to,
-                "message": input.content,
-                "session_id": input.session_id,
-                "timestamp": input.timestamp,
-                **stopped,
-            },
+            RecordedMessage(
+                message_id=input.message_id,
+                role="assistant",
+                content=input.content,
+                timestamp=input.timestamp,
+                agent_type=author,
+                in_reply_to=input.in_reply_to,
+                cancelled=input.cancelled,
+            ),
+            ChatResponse(
+                agent_type=author,
+                message_id=input.message_id,
+                in_reply_to=input.in_reply_to,
+                message=input.content,
+                session_id=input.session_id,
+                timestamp=input.timestamp,
+                cancelled=input.cancelled,
+            ),
         )
         metrics.turn_ended(author.value, input.in_reply_to_event_id)
         return RecordResult(recorded.event_id, recorded.seq, first_time=True)
@@ -187,17 +193,18 @@ class PostOffice:
     async def announce_handoff(self, input: HandoffInput) -> str:
         """Tell the guide's sockets that a liaison takes this message over."""
         pillar = input.to.pillar
+        if pillar is None:
+            raise ApplicationError(f"{input.to} serves no pillar", non_retryable=True)
         return await self._communication.publish(
             Conversation(input.session_id, input.conversation),
-            {
-                "type": "handoff",
-                **attribution(input.conversation),
-                "from": input.conversation.value,
-                "to": input.to.value,
-                "to_pillar": pillar.value if pillar else None,
-                "reason": input.reason,
-                "in_reply_to": input.in_reply_to,
-            },
+            Handoff(
+                agent_type=input.conversation,
+                from_=input.conversation,
+                to=input.to,
+                to_pillar=pillar,
+                reason=input.reason,
+                in_reply_to=input.in_reply_to,
+            ),
         )
 
     @activity.defn
@@ -211,21 +218,20 @@ class PostOffice:
         recorded = await self._communication.record(
             Conversation(input.session_id, input.conversation),
             notice_id,
-            message={
-                "message_id": notice_id,
-                "role": "error",
-                "code": input.code,
-                "content": input.message,
-                "timestamp": input.timestamp,
-                "agent_type": input.conversation.value,
-                "in_reply_to": input.in_reply_to,
-            },
-            body={
-                "type": "error",
-                **attribution(input.conversation),
-                "code": input.code,
-                "message": input.message,
-                "in_reply_to": input.in_reply_to,
-            },
+            RecordedMessage(
+                message_id=notice_id,
+                role="error",
+                code=input.code,
+                content=input.message,
+                timestamp=input.timestamp,
+                agent_type=input.conversation,
+                in_reply_to=input.in_reply_to,
+            ),
+            Error(
+                agent_type=input.conversation,
+                code=input.code,
+                message=input.message,
+                in_reply_to=input.in_reply_to,
+            ),
         )
         return recorded.event_id

@@ -10,6 +10,7 @@ from temporalio import activity
 
 from agents.catalog import AgentType
 from foundations.admission import Admission, ContentPolicy, MessageAdmission
+from foundations.errors import ErrorCode
 from foundations.gateway import Realm
 from foundations.sessions import SessionStore
 
@@ -46,5 +47,7 @@ class TrafficCop:
         """Admit a message if its session is live, it breaks no policy and no limit is hit."""
         session = await self._sessions.get(input.session_id)
         if session is None or not session.usable(time.time()):
-            return Admission(False, "session_invalid", "This session has ended or was revoked.")
+            return Admission(
+                False, ErrorCode.SESSION_INVALID, "This session has ended or was revoked."
+            )
         return await self._admission.admit(input.session_id, input.user_id, input.message)

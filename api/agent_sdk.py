@@ -37,6 +37,7 @@ from foundations.communication import (
     Snapshot,
     event_id_key,
 )
+from foundations.errors import EMPTY_MESSAGE, ErrorCode, message_too_long
 from foundations.sessions import SessionGrant, SessionRecord, SessionStatus, SessionStore
 from foundations.settings import Settings
 from workflows.chat_session import (
@@ -69,7 +70,7 @@ class UnknownConnection(KeyError):
 class MessageRefused(Exception):
     """A message refused at the edge, before it reaches the workflow: nothing was recorded."""
 
-    def __init__(self, code: str, message: str, retry_after: int | None = None) -> None:
+    def __init__(self, code: ErrorCode, message: str, retry_after: int | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.retry_after = retry_after
@@ -275,18 +276,16 @@ class AgentWebSocketSDK:
         """Refuse at the edge what the workflow would refuse, so it starts and records nothing."""
         limit = self._settings.max_message_chars
         if not message.strip():
-            raise MessageRefused("empty_message", "The message is empty.")
+            raise MessageRefused(ErrorCode.EMPTY_MESSAGE, EMPTY_MESSAGE)
         if len(message) > limit:
-            raise MessageRefused(
-                "message_too_long",
-                f"The message has {len(message)} characters; the limit is {limit}.",
-            )
+            raise MessageRefused(ErrorCode.MESSAGE_TOO_LONG, message_too_long(len(message), limit))
         admission = await self._admission.precheck(session.session_id, session.user_id, message)
         if not admission.admitted:
+            code = ErrorCode(admission.code)
             retry_after = (
-                window_retry_after(time.time()) if admission.code == "rate_limited" else None
+                window_retry_after(time.time()) if code is ErrorCode.RATE_LIMITED else None
             )
-            raise MessageRefused(admission.code, admission.reason, retry_after)
+            raise MessageRefused(code, admission.reason, retry_after)
 
     async def cancel_reply(self, connection_id: str, message_id: str) -> None:
         """Stop the reply `message_id` (or the reply to the user message `message_id`).
@@ -300,7 +299,7 @@ class AgentWebSocketSDK:
             connection.conversation, message_id.removeprefix("r-")
         ):
             raise MessageRefused(
-                "invalid_frame", "message_id names no message of this conversation."
+                ErrorCode.INVALID_FRAME, "message_id names no message of this conversation."
             )
         handle: SessionHandle = self._temporal.get_workflow_handle_for(
             ChatSessionWorkflow.run, session_workflow_id(connection.session.session_id)

@@ -11,6 +11,9 @@ from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.errors import ErrorBody
+from foundations.errors import ErrorCode
+
 
 class BodyTooLarge(HTTPException):
     def __init__(self, limit: int) -> None:
@@ -65,6 +68,7 @@ def _content_length(scope: Scope) -> int | None:
 async def _refuse(scope: Scope, receive: Receive, send: Send, error: HTTPException) -> None:
     # The body is never read into memory; the server discards what the client still sends,
     # so a client that sends the whole body before reading the answer still gets the 413.
-    await JSONResponse({"detail": error.detail}, status_code=error.status_code)(
+    body = ErrorBody(code=ErrorCode.BODY_TOO_LARGE, detail=error.detail)
+    await JSONResponse(body.model_dump(mode="json"), status_code=error.status_code)(
         scope, receive, send
     )

@@ -3,30 +3,22 @@
 from __future__ import annotations
 
 import asyncio
-import json
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request
-from pydantic import BaseModel
-from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
-from temporalio.exceptions import ApplicationError
-from temporalio.service import RPCError
+from fastapi import APIRouter, FastAPI, Query, Request
+from pydantic import AfterValidator, BaseModel, Field
 
-from agents.catalog import AgentType
-from agents.orchestrators import LiaisonNotAvailable, OrchestratorNotAvailable
-from api.agent_sdk import (
-    AgentConnection,
-    AgentWebSocketSDK,
-    FellBehind,
-    InvalidPillar,
-    InvalidToken,
-    MessageRefused,
-    SubmitTimedOut,
-)
+from agents.catalog import AgentType, Pillar
+from api import errors
+from api.agent_sdk import AgentConnection, AgentWebSocketSDK, FellBehind
 from api.client_address import client_key, trusted_networks
 from api.deps import Edge
+from api.errors import SUBMIT_ERRORS, EdgeError, refusal
 from api.frames import ClientMessageId, PlainText
-from foundations.sessions import SessionRecord, SessionStatus
+from foundations import server_events
+from foundations.errors import EMPTY_MESSAGE, ErrorCode
+from foundations.server_events import ChatResponse, Error
+from foundations.sessions import SessionStatus
 
 router = APIRouter(prefix="/api/chat", tags=["chat"])
 
@@ -34,14 +26,31 @@ router = APIRouter(prefix="/api/chat", tags=["chat"])
 REPLY_WAIT_SECONDS = 120
 
 
+# Not blank (as `str.strip` sees it) and without NUL, as the document says with a pattern;
+# checked in Python after `PlainText`, so that a lone surrogate is named as such. Its length
+# limit is a setting, declared in the document by `declare_message_limit`.
+MESSAGE_PATTERN = r"^[^\x00]*[^\x00\s\x1c-\x1f][^\x00]*$"
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError(EMPTY_MESSAGE)
+    return value
+
+
+MessageText = Annotated[
+    PlainText, AfterValidator(_not_blank), Field(json_schema_extra={"pattern": MESSAGE_PATTERN})
+]
+
+
 class GuideChatRequest(BaseModel):
-    message: PlainText
+    message: MessageText
     session_token: str | None = None
     client_message_id: ClientMessageId | None = None
 
 
 class LiaisonChatRequest(GuideChatRequest):
-    pillar: str
+    pillar: Pillar
 
 
 class ChatReply(BaseModel):
@@ -65,7 +74,11 @@ class SessionTokenRequest(BaseModel):
     session_token: str
 
 
-@router.post("/guide")
+# Every chat turn's error answers.
+_TURN = errors.responses(400, 401, 429, 502, 503, 504)
+
+
+@router.post("/guide", responses=_TURN)
 async def chat_with_guide(body: GuideChatRequest, edge: Edge, request: Request) -> ChatReply:
     """Send a message to the guide and wait for its whole reply."""
     await _admit_new_session(edge, request, body.session_token)
@@ -73,7 +86,7 @@ async def chat_with_guide(body: GuideChatRequest, edge: Edge, request: Request) 
     return await _turn(edge.sdk, connection, body)
 
 
-@router.post("/liaison")
+@router.post("/liaison", responses=_TURN)
 async def chat_with_liaison(body: LiaisonChatRequest, edge: Edge, request: Request) -> ChatReply:
     """Send a message to a pillar's liaison and wait for its whole reply."""
     await _admit_new_session(edge, request, body.session_token)
@@ -81,7 +94,7 @@ async def chat_with_liaison(body: LiaisonChatRequest, edge: Edge, request: Reque
     return await _turn(edge.sdk, connection, body)
 
 
-@router.post("/conversation/create")
+@router.post("/conversation/create", responses=errors.responses(429, 503))
 async def create_conversation(edge: Edge, request: Request) -> SessionCreated:
     """Mint a session and its token."""
     await _admit_new_session(edge, request, None)
@@ -95,7 +108,7 @@ async def create_conversation(edge: Edge, request: Request) -> SessionCreated:
     )
 
 
-@router.get("/conversation/history")
+@router.get("/conversation/history", responses=errors.responses(401, 503))
 async def conversation_history(
     edge: Edge,
     session_token: str,
@@ -103,7 +116,7 @@ async def conversation_history(
     limit: int = Query(default=100, ge=1, le=1000),
 ) -> dict[str, Any]:
     """A conversation's recorded messages, oldest first."""
-    session = await _session(edge.sdk, session_token)
+    session = await edge.sdk.session(session_token)
     snapshot = await edge.sdk.history(session.session_id, agent_type, limit)
     return {
         "session_id": session.session_id,
@@ -114,7 +127,7 @@ async def conversation_history(
     }
 
 
-@router.get("/conversation/messages")
+@router.get("/conversation/messages", responses=errors.responses(401, 503))
 async def conversation_messages(
     edge: Edge,
     session_token: str,
@@ -124,7 +137,7 @@ async def conversation_messages(
 ) -> dict[str, Any]:
     """A page of a conversation's messages, oldest first: those before `before_seq` (0: the
     newest). Pass `next_before_seq` back for the page before; it is null on the first page."""
-    session = await _session(edge.sdk, session_token)
+    session = await edge.sdk.session(session_token)
     messages = await edge.sdk.page(session.session_id, agent_type, before_seq, limit)
     first = messages[0]["seq"] if messages else 1
     return {
@@ -135,10 +148,10 @@ async def conversation_messages(
     }
 
 
-@router.post("/session/close")
+@router.post("/session/close", responses=errors.responses(400, 401, 503))
 async def close_session(body: SessionTokenRequest, edge: Edge) -> dict[str, str]:
     """End a session: its token stops working and its workflow completes."""
-    session = await _session(edge.sdk, body.session_token)
+    session = await edge.sdk.session(body.session_token)
     await edge.sdk.close_session(session.session_id)
     # The token no longer works, so nothing uploads again; pending turns may still read them.
     await edge.uploads.forget(session.session_id, edge.settings.closed_session_retention_seconds)
@@ -153,29 +166,16 @@ async def _admit_new_session(edge: Edge, request: Request, token: str | None) ->
     client = client_key(peer, request.headers, trusted_networks(edge.settings.trusted_proxies))
     refused = await edge.admission.new_session(client)
     if refused is not None:
-        raise HTTPException(429, refused.message, headers={"Retry-After": str(refused.retry_after)})
-
-
-async def _session(sdk: AgentWebSocketSDK, token: str) -> SessionRecord:
-    try:
-        return await sdk.session(token)
-    except InvalidToken as error:
-        raise HTTPException(401, str(error)) from None
+        raise EdgeError(refused.code, refused.message, refused.retry_after)
 
 
 async def _connect(
     sdk: AgentWebSocketSDK, pillar: str | None, token: str | None
 ) -> AgentConnection:
-    try:
-        if pillar is None:
-            return await sdk.connect_guide_agent(token)
-        return await sdk.connect_liaison_agent(pillar, token)
-    except InvalidPillar as error:
-        raise HTTPException(404, str(error)) from None
-    except (OrchestratorNotAvailable, LiaisonNotAvailable) as error:
-        raise HTTPException(503, str(error)) from None
-    except InvalidToken as error:
-        raise HTTPException(401, str(error)) from None
+    # What connecting raises is answered by the error table (api/errors.py).
+    if pillar is None:
+        return await sdk.connect_guide_agent(token)
+    return await sdk.connect_liaison_agent(pillar, token)
 
 
 async def _turn(
@@ -187,20 +187,8 @@ async def _turn(
             ack = await sdk.send_agent_message(
                 connection.connection_id, body.message, body.client_message_id
             )
-        except MessageRefused as refused:
-            if refused.retry_after is not None:
-                headers = {"Retry-After": str(refused.retry_after)}
-                raise HTTPException(429, str(refused), headers=headers) from None
-            raise HTTPException(422, str(refused)) from None
-        except WorkflowUpdateFailedError as error:
-            cause = error.cause
-            detail = cause.message if isinstance(cause, ApplicationError) else str(error)
-            status = (
-                429 if isinstance(cause, ApplicationError) and cause.type == "rate_limited" else 422
-            )
-            raise HTTPException(status, detail) from None
-        except (RPCError, WorkflowUpdateRPCTimeoutOrCancelledError, SubmitTimedOut):
-            raise HTTPException(503, "The chat service is busy; send the message again.") from None
+        except SUBMIT_ERRORS as error:
+            raise refusal(error) from None
         try:
             recorded = None
             if ack.duplicate:
@@ -213,8 +201,9 @@ async def _turn(
                 )
             )
         except (TimeoutError, FellBehind):
-            raise HTTPException(
-                504, "The reply did not arrive in time; it will be in the history."
+            raise EdgeError(
+                ErrorCode.REPLY_TIMEOUT,
+                "The reply did not arrive in time; it will be in the history.",
             ) from None
     finally:
         await sdk.disconnect_agent(connection.connection_id)
@@ -250,11 +239,33 @@ async def _reply_to(
     sdk: AgentWebSocketSDK, connection: AgentConnection, message_id: str
 ) -> dict[str, Any]:
     while True:
-        event = await sdk.receive_agent_message(connection.connection_id)
-        body = json.loads(event.body)
-        if body.get("in_reply_to") != message_id:
-            continue
-        if body["type"] == "chat_response":
-            return body  # type: ignore[no-any-return]
-        if body["type"] == "error":
-            raise HTTPException(502, body["message"])
+        event = server_events.parse(
+            (await sdk.receive_agent_message(connection.connection_id)).body
+        )
+        if isinstance(event, ChatResponse) and event.in_reply_to == message_id:
+            return {
+                "message_id": event.message_id,
+                "agent_type": event.agent_type.value,
+                "pillar": event.pillar.value if event.pillar else None,
+                "message": event.message,
+            }
+        if isinstance(event, Error) and event.in_reply_to == message_id:
+            raise EdgeError(event.code, event.message)
+
+
+def declare_message_limit(app: FastAPI, max_chars: int) -> None:
+    """Put the configured message length limit into the OpenAPI document.
+
+    The request models cannot know it (it is a setting), yet a client must: a longer message
+    is refused with 422 `message_too_long`.
+    """
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            components = build()["components"]["schemas"]
+            for model in (GuideChatRequest, LiaisonChatRequest):
+                components[model.__name__]["properties"]["message"]["maxLength"] = max_chars
+        return app.openapi_schema  # type: ignore[return-value]
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from foundations.errors import ErrorCode
 
 # Close codes, shared with docs/protocol.md.
 CLOSE_INVALID_TOKEN = 4001
@@ -81,7 +83,7 @@ _client_frame: TypeAdapter[AnyClientFrame] = TypeAdapter(ClientFrame)
 class FrameError(ValueError):
     """A client frame that cannot be used; `code` and the message go back in an `error` frame."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: ErrorCode, message: str) -> None:
         super().__init__(message)
         self.code = code
 
@@ -91,12 +93,12 @@ def parse_client_frame(text: str) -> AnyClientFrame:
         data = json.loads(text)
     except (ValueError, RecursionError):
         # RecursionError: nesting deeper than the parser's stack (thousands of "[").
-        raise FrameError("invalid_json", "The frame is not valid JSON.") from None
+        raise FrameError(ErrorCode.INVALID_JSON, "The frame is not valid JSON.") from None
     if not isinstance(data, dict):
-        raise FrameError("invalid_frame", 'A frame must be a JSON object with a "type".')
+        raise FrameError(ErrorCode.INVALID_FRAME, 'A frame must be a JSON object with a "type".')
     if data.get("type") not in CLIENT_FRAME_TYPES:
         raise FrameError(
-            "unknown_type",
+            ErrorCode.UNKNOWN_TYPE,
             f"Unknown frame type {data.get('type')!r}; expected one of "
             f"{', '.join(CLIENT_FRAME_TYPES)}.",
         )
@@ -105,15 +107,10 @@ def parse_client_frame(text: str) -> AnyClientFrame:
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"][1:]) or "frame"
-        raise FrameError("invalid_frame", f"{where}: {first['msg']}") from None
+        raise FrameError(ErrorCode.INVALID_FRAME, f"{where}: {first['msg']}") from None
 
 
 def close_reason(message: str, retry_after: int) -> str:
     """A close reason with its retry hint; at most 123 bytes, as WebSocket close frames allow."""
     hint = f" retry_after={retry_after}"
     return message.encode()[: 123 - len(hint)].decode(errors="ignore") + hint
-
-
-def server_frame(type: str, **fields: Any) -> str:
-    """A frame that is not a conversation event (no `event_id` of its own)."""
-    return json.dumps({"type": type, "event_id": None, **fields}, ensure_ascii=False)

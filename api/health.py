@@ -6,6 +6,7 @@ import asyncio
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from api.deps import Edge
 
@@ -18,7 +19,20 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+class Readiness(BaseModel):
+    ready: bool
+    # "ok", or why not.
+    redis: str
+    temporal: str
+
+
+@router.get(
+    "/readyz",
+    responses={
+        200: {"model": Readiness, "description": "Temporal and Redis both answer."},
+        503: {"model": Readiness, "description": "Temporal or Redis does not answer."},
+    },
+)
 async def readyz(edge: Edge) -> JSONResponse:
     """Temporal and Redis both answer."""
     checks: dict[str, str] = {}

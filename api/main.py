@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from temporalio.client import Client
@@ -17,11 +16,10 @@ from temporalio.client import Client
 from agents.capabilities import MAX_UPLOAD_BYTES
 from agents.capabilities.content import UploadMetadata
 from agents.orchestrators import OrchestratorRegistry, default_registry
-from api import chat_rest, health, uploads, websocket
+from api import chat_rest, errors, health, uploads, websocket
 from api.agent_sdk import AgentWebSocketSDK
 from api.body_limit import BodyLimit
 from api.deps import EdgeState
-from api.errors import validation_error
 from api.live_relay import LiveRelay
 from api.metrics import router as metrics_router
 from foundations.admission import ContentPolicy, EdgeAdmission, MessageAdmission, RateLimits
@@ -106,7 +104,7 @@ def create_app(
             await redis_client.aclose()
 
     app = FastAPI(title="Agent chat", lifespan=lifespan)
-    app.add_exception_handler(RequestValidationError, validation_error)
+    errors.install(app)
     app.add_middleware(
         BodyLimit,
         limit=settings.max_request_body_bytes,
@@ -115,6 +113,7 @@ def create_app(
     app.include_router(health.router)
     app.include_router(metrics_router)
     app.include_router(chat_rest.router)
+    chat_rest.declare_message_limit(app, settings.max_message_chars)
     app.include_router(uploads.router)
     app.include_router(websocket.router)
     if (FRONTEND_DIST / "index.html").exists():

@@ -13,26 +13,33 @@ import re
 import time
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
-from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
-from temporalio.exceptions import ApplicationError
+from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
-from agents.orchestrators import LiaisonNotAvailable, OrchestratorNotAvailable
 from api import frames
 from api.agent_sdk import (
     AgentConnection,
     FellBehind,
-    InvalidPillar,
-    InvalidToken,
     MessageRefused,
-    SubmitTimedOut,
 )
 from api.client_address import client_key, trusted_networks
 from api.deps import EdgeState, WsEdge
+from api.errors import CONNECT_ERRORS, SUBMIT_ERRORS, EdgeError, raised, refusal
 from api.lifecycle import BACKEND_UNREACHABLE, close_unavailable
+from foundations import server_events
 from foundations.admission import Refusal
-from foundations.communication import attribution
+from foundations.errors import ErrorCode
 from foundations.metrics import LIVE_SOCKETS, event_relayed, message_handled
+from foundations.server_events import (
+    AnyServerEvent,
+    ConversationRestored,
+    Error,
+    Gap,
+    MessageAccepted,
+    Pong,
+    SessionCreated,
+    recorded_messages,
+)
 from foundations.tracing import traced
 
 logger = logging.getLogger(__name__)
@@ -74,13 +81,14 @@ async def _serve(
     await websocket.accept()
     settings = edge.settings
     if not settings.websocket_enabled:
-        await websocket.close(
-            frames.CLOSE_WEBSOCKET_DISABLED, "WebSockets are disabled; use the REST API"
+        await _close(
+            websocket,
+            EdgeError(ErrorCode.WEBSOCKET_DISABLED, "WebSockets are disabled; use the REST API"),
         )
         return
     origin = websocket.headers.get("origin")
     if origin is not None and not _origin_allowed(origin, settings.allowed_origins):
-        await websocket.close(frames.CLOSE_ORIGIN_NOT_ALLOWED, "origin not allowed")
+        await _close(websocket, EdgeError(ErrorCode.ORIGIN_NOT_ALLOWED, "origin not allowed"))
         return
     try:
         refused = await _admit(websocket, edge, session_token)
@@ -96,17 +104,8 @@ async def _serve(
             connection = await sdk.connect_guide_agent(session_token)
         else:
             connection = await sdk.connect_liaison_agent(pillar, session_token)
-    except InvalidPillar as error:
-        await websocket.close(frames.CLOSE_INVALID_PILLAR, str(error)[:120])
-        return
-    except OrchestratorNotAvailable as error:
-        await websocket.close(frames.CLOSE_ORCHESTRATOR_NOT_AVAILABLE, str(error)[:120])
-        return
-    except LiaisonNotAvailable as error:
-        await websocket.close(frames.CLOSE_LIAISON_NOT_AVAILABLE, str(error)[:120])
-        return
-    except InvalidToken as error:
-        await websocket.close(frames.CLOSE_INVALID_TOKEN, str(error))
+    except CONNECT_ERRORS as error:
+        await _close(websocket, raised(error))
         return
     except BACKEND_UNREACHABLE as error:
         await close_unavailable(websocket, error)
@@ -149,18 +148,20 @@ async def _admit(
     return refused
 
 
-_REFUSAL_CLOSE_CODES = {
-    "too_many_sockets": frames.CLOSE_TOO_MANY_SOCKETS,
-    "too_many_sessions": frames.CLOSE_TOO_MANY_SESSIONS,
-    "session_sockets_full": frames.CLOSE_SESSION_SOCKETS_FULL,
-}
+async def _close_refused(websocket: WebSocket, refused: Refusal) -> None:
+    await _close(websocket, EdgeError(refused.code, refused.message, refused.retry_after))
 
 
-async def _close_refused(websocket: WebSocket, refusal: Refusal) -> None:
-    await websocket.close(
-        _REFUSAL_CLOSE_CODES[refusal.code],
-        frames.close_reason(refusal.message, refusal.retry_after),
-    )
+async def _close(websocket: WebSocket, error: EdgeError) -> None:
+    """Close with the error's close code; a wait, when there is one, ends the reason."""
+    close = error.answer.close
+    assert close is not None, f"{error.code} does not close a socket"
+    if error.retry_after is None:
+        # A close frame's reason holds at most 123 bytes.
+        reason = error.message.encode()[:123].decode(errors="ignore")
+    else:
+        reason = frames.close_reason(error.message, error.retry_after)
+    await websocket.close(close, reason)
 
 
 class _Socket:
@@ -171,7 +172,6 @@ class _Socket:
         self._edge = edge
         self._connection = connection
         self._send_lock = asyncio.Lock()
-        self._attribution = attribution(connection.agent_type)
         settings = edge.settings
         self._frames = _Bucket(settings.socket_frames_per_second, settings.socket_burst)
         self._cancels = _Bucket(settings.socket_cancels_per_second, settings.socket_cancel_burst)
@@ -180,11 +180,13 @@ class _Socket:
     async def run(self, last_event_id: str | None) -> None:
         connection = self._connection
         if connection.new_token is not None:
-            await self._send_frame(
-                "session_created",
-                session_token=connection.new_token,
-                session_id=connection.session.session_id,
-                expires_at=connection.session.expires_at,
+            await self._send(
+                SessionCreated(
+                    agent_type=connection.agent_type,
+                    session_token=connection.new_token,
+                    session_id=connection.session.session_id,
+                    expires_at=connection.session.expires_at,
+                )
             )
         await self._restore()
         if last_event_id is not None:
@@ -209,25 +211,31 @@ class _Socket:
 
     async def _restore(self) -> None:
         snapshot = await self._edge.sdk.restore(self._connection.connection_id)
-        await self._send_frame(
-            "conversation_restored",
-            event_id=snapshot.event_id,
-            session_id=self._connection.session.session_id,
-            messages=snapshot.messages,
-            message_count=snapshot.message_count,
-            latest_event_id=snapshot.event_id,
+        await self._send(
+            ConversationRestored(
+                agent_type=self._connection.agent_type,
+                event_id=snapshot.event_id,
+                session_id=self._connection.session.session_id,
+                messages=recorded_messages(snapshot.messages),
+                message_count=snapshot.message_count,
+                latest_event_id=snapshot.event_id,
+            )
         )
 
     async def _resume(self, last_event_id: str) -> None:
         if not _EVENT_ID.fullmatch(last_event_id):
-            await self._send_error("invalid_frame", "last_event_id must look like 1700000000000-0.")
+            await self._send_error(
+                ErrorCode.INVALID_FRAME, "last_event_id must look like 1700000000000-0."
+            )
             return
         complete = await self._edge.sdk.resume(self._connection.connection_id, last_event_id)
         if not complete:
-            await self._send_frame(
-                "gap",
-                last_event_id=last_event_id,
-                message="Some events after your last_event_id are gone; history restored.",
+            await self._send(
+                Gap(
+                    agent_type=self._connection.agent_type,
+                    last_event_id=last_event_id,
+                    message="Some events after your last_event_id are gone; history restored.",
+                )
             )
             await self._restore()
 
@@ -270,16 +278,18 @@ class _Socket:
             if not self._frames.take():
                 self._strikes += 1
                 if self._strikes >= settings.socket_flood_strikes:
-                    await self._websocket.close(frames.CLOSE_FLOODING, "too many frames")
+                    await _close(
+                        self._websocket, EdgeError(ErrorCode.RATE_LIMITED, "too many frames")
+                    )
                     return
                 await self._send_error(
-                    "rate_limited", "Too many frames; wait a moment before sending more."
+                    ErrorCode.RATE_LIMITED, "Too many frames; wait a moment before sending more."
                 )
                 continue
             self._strikes = 0
             text = received.get("text")
             if text is None:
-                await self._send_error("invalid_frame", "Send text frames holding JSON.")
+                await self._send_error(ErrorCode.INVALID_FRAME, "Send text frames holding JSON.")
                 continue
             try:
                 frame = frames.parse_client_frame(text)
@@ -293,7 +303,7 @@ class _Socket:
             elif isinstance(frame, frames.CancelFrame):
                 await self._cancel(frame.message_id)
             else:
-                await self._send_frame("pong")
+                await self._send(Pong(agent_type=self._connection.agent_type))
 
     @traced("chat_message", new_trace=True)
     async def _submit(self, frame: frames.ChatMessageFrame) -> None:
@@ -302,40 +312,29 @@ class _Socket:
             ack = await self._edge.sdk.send_agent_message(
                 self._connection.connection_id, frame.message, frame.client_message_id
             )
-        except MessageRefused as refused:
-            retry = {} if refused.retry_after is None else {"retry_after": refused.retry_after}
+        except SUBMIT_ERRORS as error:
+            if not isinstance(error, (MessageRefused, WorkflowUpdateFailedError)):
+                logger.warning("submitting a message failed: %s", error)
+            refused = refusal(error)
             await self._send_error(
-                refused.code, str(refused), client_message_id=frame.client_message_id, **retry
+                refused.code,
+                refused.message,
+                client_message_id=frame.client_message_id,
+                retry_after=refused.retry_after,
             )
             message_handled("refused", refused.code, received_at=received_at)
             return
-        except WorkflowUpdateFailedError as error:
-            cause = error.cause
-            if isinstance(cause, ApplicationError):
-                code, message = _snake(cause.type or "rejected"), cause.message
-            else:
-                code, message = "unavailable", "The message could not be admitted; send it again."
-            await self._send_error(code, message, client_message_id=frame.client_message_id)
-            message_handled("refused", code, received_at=received_at)
-            return
-        except (RPCError, WorkflowUpdateRPCTimeoutOrCancelledError, SubmitTimedOut) as error:
-            logger.warning("submitting a message failed: %s", error)
-            await self._send_error(
-                "unavailable",
-                "The chat service is busy; send the message again.",
-                client_message_id=frame.client_message_id,
-            )
-            message_handled("refused", "unavailable", received_at=received_at)
-            return
         if ack.duplicate:
             # Nothing new was published; answer the resend directly with the original ack.
-            await self._send_frame(
-                "message_accepted",
-                event_id=ack.event_id,
-                message_id=ack.message_id,
-                client_message_id=frame.client_message_id,
-                seq=ack.seq,
-                duplicate=True,
+            await self._send(
+                MessageAccepted(
+                    agent_type=self._connection.agent_type,
+                    event_id=ack.event_id,
+                    message_id=ack.message_id,
+                    client_message_id=frame.client_message_id,
+                    seq=ack.seq,
+                    duplicate=True,
+                )
             )
         # An accepted message's ack is its message_accepted event, already on its way to the
         # socket: the update returns only after it was published.
@@ -345,7 +344,7 @@ class _Socket:
         # Each cancel is a signal in the session's history: a socket gets a few per second.
         if not self._cancels.take():
             await self._send_error(
-                "rate_limited",
+                ErrorCode.RATE_LIMITED,
                 "Too many cancel requests; wait a moment.",
                 in_reply_to=message_id,
             )
@@ -357,17 +356,34 @@ class _Socket:
         except RPCError as error:
             logger.warning("cancelling a reply failed: %s", error)
             await self._send_error(
-                "unavailable", "The reply could not be stopped; try again.", in_reply_to=message_id
+                ErrorCode.UNAVAILABLE,
+                "The reply could not be stopped; try again.",
+                in_reply_to=message_id,
             )
 
-    async def _send_error(self, code: str, message: str, **fields: object) -> None:
-        await self._send_frame("error", code=code, message=message, **fields)
+    async def _send_error(
+        self,
+        code: ErrorCode,
+        message: str,
+        *,
+        client_message_id: str | None = None,
+        in_reply_to: str | None = None,
+        retry_after: int | None = None,
+    ) -> None:
+        await self._send(
+            Error(
+                agent_type=self._connection.agent_type,
+                code=code,
+                message=message,
+                client_message_id=client_message_id,
+                in_reply_to=in_reply_to,
+                retry_after=retry_after,
+            )
+        )
 
-    async def _send_frame(self, type: str, **fields: object) -> None:
+    async def _send(self, event: AnyServerEvent) -> None:
         async with self._send_lock:
-            await self._websocket.send_text(
-                frames.server_frame(type, **{**self._attribution, **fields})
-            )
+            await self._websocket.send_text(server_events.frame(event))
 
 
 class _Bucket:
@@ -387,7 +403,3 @@ class _Bucket:
             return False
         self._tokens -= 1
         return True
-
-
-def _snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()

@@ -28,7 +28,8 @@ from agents.catalog import AgentType
 from benchmarks.stats import summary
 from benchmarks.ws_client import PROBE_PREFIX
 from foundations.clients import communication_foundation
-from foundations.communication import Conversation, attribution
+from foundations.communication import Conversation
+from foundations.server_events import ChatChunk
 from foundations.settings import get_settings
 
 STREAM_TOPIC = "deltas"
@@ -72,12 +73,12 @@ async def run_chat(targets: list[str], rate: float, duration: float) -> dict[str
 
     def publisher(index: int, session_id: str) -> Callable[[], Awaitable[None]]:
         conversation = Conversation(session_id, AgentType.GUIDE)
-        frame = {**attribution(AgentType.GUIDE), "message_id": f"probe-{index}"}
 
         async def publish() -> None:
             started = time.perf_counter()
             await communication.publish(
-                conversation, {"type": "chat_chunk", **frame, "delta": _stamp()}
+                conversation,
+                ChatChunk(agent_type=AgentType.GUIDE, message_id=f"probe-{index}", delta=_stamp()),
             )
             calls.append(time.perf_counter() - started)
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import redis.asyncio as redis
 
+from foundations.errors import BLOCKED_TERM, ErrorCode
 from foundations.settings import Settings
 
 WINDOW_SECONDS = 60
@@ -40,7 +41,7 @@ return 1
 class Refusal:
     """Why a client was turned away, for the client: a stable code, a sentence, a wait."""
 
-    code: str
+    code: ErrorCode
     message: str
     retry_after: int
 
@@ -64,7 +65,7 @@ class EdgeAdmission:
         return await self._count(
             f"admit:sessions:{client}",
             limit,
-            "too_many_sessions",
+            ErrorCode.TOO_MANY_SESSIONS,
             f"Too many new sessions from your address (at most {limit} a minute).",
         )
 
@@ -74,11 +75,13 @@ class EdgeAdmission:
         return await self._count(
             f"admit:sockets:{client}",
             limit,
-            "too_many_sockets",
+            ErrorCode.TOO_MANY_SOCKETS,
             f"Too many new connections from your address (at most {limit} a minute).",
         )
 
-    async def _count(self, prefix: str, limit: int, code: str, message: str) -> Refusal | None:
+    async def _count(
+        self, prefix: str, limit: int, code: ErrorCode, message: str
+    ) -> Refusal | None:
         now = time.time()
         key = f"{prefix}:{int(now // WINDOW_SECONDS)}"
         async with self._redis.pipeline(transaction=False) as pipe:
@@ -107,7 +110,7 @@ class EdgeAdmission:
         )
         if not taken:
             yield Refusal(
-                "session_sockets_full",
+                ErrorCode.SESSION_SOCKETS_FULL,
                 f"This session already has {limit} connections open; close one.",
                 SLOT_RENEW_SECONDS,
             )
@@ -210,18 +213,18 @@ class MessageAdmission:
         if session_count > self._limits.session_per_minute:
             return Admission(
                 False,
-                "rate_limited",
+                ErrorCode.RATE_LIMITED,
                 f"Slow down: at most {self._limits.session_per_minute} messages a minute "
                 "per session.",
             )
         if user_count > self._limits.user_per_minute:
             return Admission(
                 False,
-                "rate_limited",
+                ErrorCode.RATE_LIMITED,
                 f"Slow down: at most {self._limits.user_per_minute} messages a minute per user.",
             )
         return Admission(True)
 
 
 def _blocked() -> Admission:
-    return Admission(False, "content_policy", "The message contains a blocked term.")
+    return Admission(False, ErrorCode.CONTENT_POLICY, BLOCKED_TERM)

@@ -17,6 +17,7 @@ from typing import Any
 import redis.asyncio as redis
 
 from agents.catalog import AgentType
+from foundations.server_events import AnyServerEvent, RecordedMessage, event_body, history_entry
 from foundations.tracing import traced
 
 # Appends one event to the stream and relays it live, atomically.
@@ -178,11 +179,11 @@ class CommunicationFoundation:
     # --- writing -------------------------------------------------------------------------
 
     @traced("redis publish")
-    async def publish(self, conversation: Conversation, body: dict[str, Any]) -> str:
+    async def publish(self, conversation: Conversation, event: AnyServerEvent) -> str:
         """Append an event to the conversation and relay it live; returns its event id."""
         event_id = await self._publish(
             keys=[conversation.stream_key, conversation.channel],
-            args=[self._stream_max_events, _dumps(body)],
+            args=[self._stream_max_events, event_body(event)],
         )
         return text(event_id)
 
@@ -191,13 +192,13 @@ class CommunicationFoundation:
         self,
         conversation: Conversation,
         message_id: str,
-        message: dict[str, Any],
-        body: dict[str, Any],
+        message: RecordedMessage,
+        event: AnyServerEvent,
         owner: str = "",
     ) -> Recorded:
         """Append a message to the history and publish its event, once per message id.
 
-        Both `message` and `body` get the message's sequence number as `seq`, and `message`
+        Both `message` and `event` get the message's sequence number as `seq`, and `message`
         its event id as `event_id`: the history is complete up to that event. A second call
         with the same message id changes nothing and returns what the first one recorded.
         """
@@ -210,9 +211,9 @@ class CommunicationFoundation:
             ],
             args=[
                 self._stream_max_events,
-                _dumps(body)[:-1],
+                event_body(event)[:-1],
                 message_id,
-                _dumps(message)[:-1],
+                history_entry(message)[:-1],
                 self._history_max_messages,
                 self._retention_seconds,
                 owner,
@@ -362,12 +363,6 @@ def _replay_point(messages: list[dict[str, Any]]) -> str:
     if unanswered:
         return str(unanswered[0]["event_id"])
     return str(messages[-1]["event_id"]) if messages else "0-0"
-
-
-def attribution(agent_type: AgentType) -> dict[str, str | None]:
-    """The `agent_type` and `pillar` fields every server frame carries."""
-    pillar = agent_type.pillar
-    return {"agent_type": agent_type.value, "pillar": pillar.value if pillar else None}
 
 
 def _dumps(value: Any) -> str:

@@ -22,6 +22,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.traffic_cop import AdmitInput, TrafficCop
     from agents.catalog import AgentType
     from foundations import tracing
+    from foundations.errors import ErrorCode
 
 from workflows.session_payloads import (
     AGENT_TYPES_ATTRIBUTE,
@@ -185,7 +186,7 @@ class ChatSessionWorkflow:
     def validate_submit_message(self, input: SubmitMessageInput) -> None:
         """Reject, before anything is written to history, what can never be accepted."""
         if self._closed:
-            raise ApplicationError("This chat session is closed.", type="SessionClosed")
+            raise ApplicationError("This chat session is closed.", type=ErrorCode.SESSION_CLOSED)
         state = self._conversations.get(input.conversation)
         input.check(
             pending_turns=len(state.pending) if state is not None else 0,

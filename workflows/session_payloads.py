@@ -20,6 +20,7 @@ from temporalio.common import (
 from temporalio.exceptions import ApplicationError
 
 from agents.catalog import AgentType
+from foundations.errors import EMPTY_MESSAGE, ErrorCode, message_too_long
 
 # No payload this workflow writes (an activity's input or result, an update, the input of the
 # next run) may exceed this, whatever the user sends; Temporal terminates a workflow at 2 MB.
@@ -84,20 +85,20 @@ class SubmitMessageInput:
         """Raise what makes this message unacceptable in a conversation with `pending_turns`."""
         if not isinstance(self.conversation, AgentType):
             raise ApplicationError(
-                f"Unknown agent type {self.conversation!r}.", type="UnknownAgent"
+                f"Unknown agent type {self.conversation!r}.", type=ErrorCode.UNKNOWN_AGENT
             )
         if not self.message.strip():
-            raise ApplicationError("The message is empty.", type="EmptyMessage")
+            raise ApplicationError(EMPTY_MESSAGE, type=ErrorCode.EMPTY_MESSAGE)
         if pending_turns >= MAX_PENDING_TURNS:
             raise ApplicationError(
                 f"{MAX_PENDING_TURNS} messages are still waiting for their replies; "
                 "send this one when some have been answered.",
-                type="TooManyPendingMessages",
+                type=ErrorCode.TOO_MANY_PENDING_MESSAGES,
             )
         if len(self.message) > max_chars:
             raise ApplicationError(
-                f"The message has {len(self.message)} characters; the limit is {max_chars}.",
-                type="MessageTooLong",
+                message_too_long(len(self.message), max_chars),
+                type=ErrorCode.MESSAGE_TOO_LONG,
             )
 
     def derived_message_id(self, session_id: str) -> str | None:

@@ -30,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
     from agents.capabilities import CapabilityRequest
     from agents.catalog import AgentType
     from agents.replies import CapabilityOutcome
+    from foundations.errors import ErrorCode
 
 from workflows.session_payloads import Turn
 
@@ -202,7 +203,7 @@ class TurnPipeline:
                     session_id=self._session_id,
                     conversation=conversation,
                     in_reply_to=turn.message_id,
-                    code="reply_failed",
+                    code=ErrorCode.REPLY_FAILED,
                     message=_user_facing(cause),
                     timestamp=workflow.now().isoformat(),
                 ),

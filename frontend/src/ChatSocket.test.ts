@@ -8,7 +8,7 @@ import {
   type WebSocketLike,
 } from "./ChatSocket";
 import type { PendingStorage } from "./pendingMessages";
-import type { ServerFrame } from "./protocol";
+import type { ErrorCode, ServerFrame } from "./protocol";
 import { SessionTokens, type TokenStorage } from "./sessionTokens";
 
 /** A WebSocket the test drives: it opens, receives and drops when told to. */
@@ -621,7 +621,7 @@ describe("messages kept across reloads", () => {
     await settle();
     accept(latest());
     const id = chat.send("hello").clientMessageId;
-    const refuse = (code: string) =>
+    const refuse = (code: ErrorCode) =>
       latest().receive({ type: "error", code, message: "later", client_message_id: id });
     refuse("unavailable");
     expect(chat.pending).toEqual([id]);

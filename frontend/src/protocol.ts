@@ -1,14 +1,25 @@
 // The WebSocket frames of docs/protocol.md, as types. The server is the source of truth; these
 // types say what the page relies on.
 
-export type Pillar = "content" | "insights" | "operations" | "business_outcomes";
+import type {
+  AgentType,
+  ChatChunk,
+  ChatResponse,
+  ConversationRestored,
+  Error as ErrorEvent,
+  ErrorCode,
+  Gap,
+  Handoff,
+  MessageAccepted,
+  Pillar,
+  Pong,
+  RecordedMessage,
+  ReplyRestarted,
+  ServerEvent,
+  SessionCreated,
+} from "./server-events";
 
-export type AgentType =
-  | "guide"
-  | "content_liaison"
-  | "insights_liaison"
-  | "operations_liaison"
-  | "business_outcomes_liaison";
+export type { AgentType, ErrorCode, Pillar, RecordedMessage };
 
 export const PILLARS: readonly Pillar[] = [
   "content",
@@ -49,146 +60,33 @@ export type ClientFrame =
   | { type: "cancel"; message_id: string };
 
 // --- server frames ---------------------------------------------------------------------------
+// Generated from the server's models (server-events.ts); the names below are the page's.
 
-interface FrameBase {
-  // The conversation event's id ("<milliseconds>-<n>"); null on frames that are not events.
-  event_id: string | null;
-  agent_type: AgentType;
-  pillar: Pillar | null;
-}
+export type SessionCreatedFrame = SessionCreated;
+export type ConversationRestoredFrame = ConversationRestored;
+export type MessageAcceptedFrame = MessageAccepted;
+export type ChatChunkFrame = ChatChunk;
+export type ChatResponseFrame = ChatResponse;
+export type ReplyRestartedFrame = ReplyRestarted;
+export type HandoffFrame = Handoff;
+export type ErrorFrame = ErrorEvent;
+export type GapFrame = Gap;
+export type PongFrame = Pong;
+export type ServerFrame = ServerEvent;
 
-export interface RecordedMessage {
-  message_id: string;
-  // "error": the notice, recorded in the reply's place, that the reply could not be produced.
-  role: "user" | "assistant" | "error";
-  code?: string;
-  content: string;
-  timestamp: string;
-  agent_type: AgentType;
-  seq: number;
-  event_id: string;
-  in_reply_to?: string;
-  // The id a user message was sent with (absent when it was sent without one).
-  client_message_id?: string | null;
-  // A reply stopped part way.
-  cancelled?: boolean;
-}
-
-export interface SessionCreatedFrame extends FrameBase {
-  type: "session_created";
-  session_token: string;
-  session_id: string;
-  expires_at: number;
-}
-
-export interface ConversationRestoredFrame extends FrameBase {
-  type: "conversation_restored";
-  session_id: string;
-  messages: RecordedMessage[];
-  message_count: number;
-  latest_event_id: string;
-}
-
-export interface MessageAcceptedFrame extends FrameBase {
-  type: "message_accepted";
-  message_id: string;
-  client_message_id: string | null;
-  // Absent on the direct answer to a resend (`duplicate: true`).
-  message?: string;
-  seq: number;
-  timestamp?: string;
-  duplicate?: boolean;
-}
-
-export interface ChatChunkFrame extends FrameBase {
-  type: "chat_chunk";
-  message_id: string;
-  delta: string;
-}
-
-export interface ChatResponseFrame extends FrameBase {
-  type: "chat_response";
-  message_id: string;
-  in_reply_to: string;
-  message: string;
-  session_id: string;
-  seq: number;
-  timestamp: string;
-  cancelled?: boolean;
-}
-
-export interface ReplyRestartedFrame extends FrameBase {
-  type: "reply_restarted";
-  message_id: string;
-}
-
-export interface HandoffFrame extends FrameBase {
-  type: "handoff";
-  from: AgentType;
-  to: AgentType;
-  to_pillar: Pillar;
-  reason: string;
-  in_reply_to: string;
-}
-
-export type ErrorCode =
-  | "invalid_json"
-  | "invalid_frame"
-  | "unknown_type"
-  | "empty_message"
-  | "message_too_long"
-  | "rate_limited"
-  | "content_policy"
-  | "session_invalid"
-  | "session_closed"
-  | "unavailable"
-  | "reply_failed";
-
-export interface ErrorFrame extends FrameBase {
-  type: "error";
-  // A code this page does not know yet is still shown, with the server's message.
-  code: ErrorCode | (string & {});
-  message: string;
-  client_message_id?: string | null;
-  in_reply_to?: string;
-  // Seconds to wait before trying again, when waiting helps.
-  retry_after?: number;
-}
-
-export interface GapFrame extends FrameBase {
-  type: "gap";
-  last_event_id: string;
-  message: string;
-}
-
-export interface PongFrame extends FrameBase {
-  type: "pong";
-}
-
-export type ServerFrame =
-  | SessionCreatedFrame
-  | ConversationRestoredFrame
-  | MessageAcceptedFrame
-  | ChatChunkFrame
-  | ChatResponseFrame
-  | ReplyRestartedFrame
-  | HandoffFrame
-  | ErrorFrame
-  | GapFrame
-  | PongFrame;
-
-const SERVER_FRAME_TYPES: ReadonlySet<string> = new Set<ServerFrame["type"]>([
-  "session_created",
-  "conversation_restored",
-  "message_accepted",
-  "chat_chunk",
-  "chat_response",
-  "reply_restarted",
-  "handoff",
-  "error",
-  "gap",
-  "pong",
-]);
+// Every server frame type: a type the server adds fails to compile here until the page knows it.
+const SERVER_FRAME_TYPES: Record<ServerFrame["type"], true> = {
+  session_created: true,
+  conversation_restored: true,
+  message_accepted: true,
+  chat_chunk: true,
+  chat_response: true,
+  reply_restarted: true,
+  handoff: true,
+  error: true,
+  gap: true,
+  pong: true,
+};
 
 /** A server frame from a text message, or null for anything this page cannot use. */
 export function parseServerFrame(text: unknown): ServerFrame | null {
@@ -201,7 +99,7 @@ export function parseServerFrame(text: unknown): ServerFrame | null {
   }
   if (typeof data !== "object" || data === null) return null;
   const type = (data as { type?: unknown }).type;
-  if (typeof type !== "string" || !SERVER_FRAME_TYPES.has(type)) return null;
+  if (typeof type !== "string" || !Object.hasOwn(SERVER_FRAME_TYPES, type)) return null;
   return data as ServerFrame;
 }
 
@@ -268,10 +166,26 @@ export const ERROR_ADVICE: Record<ErrorCode, string> = {
   message_too_long: "Shorten the message or split it into parts.",
   rate_limited: "Wait a moment, then retry.",
   content_policy: "Rephrase the message.",
+  too_many_pending_messages: "Wait for the replies, then send.",
+  unknown_agent: "Reload the page.",
   session_invalid: "Start a new session.",
   session_closed: "Start a new session.",
+  origin_not_allowed: "Open the chat from its own site.",
+  invalid_pillar: "Choose one of the pillars.",
+  orchestrator_not_available: "This pillar is not available on this server.",
+  liaison_not_available: "This pillar is not available on this server.",
+  websocket_disabled: "This server answers over its REST API only.",
+  too_many_sockets: "Wait a moment, then reconnect.",
+  too_many_sessions: "Wait a moment, then reconnect.",
+  session_sockets_full: "Close another tab of this session.",
   unavailable: "Retry in a moment.",
   reply_failed: "Resend the message, or ask differently.",
+  reply_timeout: "The reply will be in the history; reload in a moment.",
+  invalid_request: "Reload the page.",
+  body_too_large: "Send something smaller.",
+  not_found: "Reload the page.",
+  method_not_allowed: "Reload the page.",
+  too_many_uploads: "Remove a file before adding another.",
 };
 
 export function adviceFor(code: string): string {

@@ -17,6 +17,7 @@ from api.live_relay import LiveRelay
 from foundations.admission import ContentPolicy, MessageAdmission, RateLimits
 from foundations.clients import communication_foundation
 from foundations.communication import Conversation
+from foundations.server_events import ChatChunk
 from foundations.sessions import SessionStore
 from foundations.settings import Settings
 
@@ -50,14 +51,14 @@ async def test_events_published_while_the_relay_reconnects_are_not_lost(
     await sdk.restore(connection.connection_id)
     communication = communication_foundation(redis_client, Settings())
     conversation = Conversation(connection.session.session_id, connection.agent_type)
-    await communication.publish(conversation, {"type": "chat_chunk", "delta": "before"})
+    await communication.publish(conversation, _chunk("before"))
     # Drop every pub/sub connection (this relay's among them), then publish at once: the
     # relay is not subscribed yet, so these only reach the stream.
     await redis_client.client_kill_filter(_type="pubsub")
     for delta in ["while-1", "while-2"]:
-        await communication.publish(conversation, {"type": "chat_chunk", "delta": delta})
+        await communication.publish(conversation, _chunk(delta))
     await asyncio.sleep(1.5)
-    await communication.publish(conversation, {"type": "chat_chunk", "delta": "after"})
+    await communication.publish(conversation, _chunk("after"))
     received: list[str] = []
     async with asyncio.timeout(10):
         while len(received) < 4:
@@ -84,3 +85,7 @@ async def test_connections_are_registered_while_they_last(
     await sdk.disconnect_agent(guide.connection_id)
     assert set(await communication.connections(session_id)) == {insights.connection_id}
     await sdk.disconnect_agent(insights.connection_id)
+
+
+def _chunk(delta: str) -> ChatChunk:
+    return ChatChunk(agent_type=AgentType.GUIDE, message_id="m-probe", delta=delta)

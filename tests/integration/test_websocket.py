@@ -290,7 +290,7 @@ async def test_rest_fallback_gives_the_same_reply_as_the_socket(stack: RunningSt
         "How do I parse a CSV file?",
         over_rest["message"],
     ]
-    assert unknown.status_code == 404 and forged.status_code == 401
+    assert unknown.status_code == 422 and forged.status_code == 401
 
 
 async def test_a_rest_resend_gets_the_recorded_reply_at_once(stack: RunningStack) -> None:

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from agents.catalog import AgentType
 from api.frames import (
     ChatMessageFrame,
     FrameError,
@@ -13,8 +14,8 @@ from api.frames import (
     ResumeFrame,
     close_reason,
     parse_client_frame,
-    server_frame,
 )
+from foundations import server_events
 
 
 def test_valid_frames_parse() -> None:
@@ -54,7 +55,7 @@ def test_bad_frames_are_explained(text: str, code: str, says: str) -> None:
 
 
 def test_server_frames_carry_event_id_even_when_none() -> None:
-    frame = json.loads(server_frame("pong", agent_type="guide", pillar=None))
+    frame = json.loads(server_events.frame(server_events.Pong(agent_type=AgentType.GUIDE)))
     assert frame == {"type": "pong", "event_id": None, "agent_type": "guide", "pillar": None}
 
 

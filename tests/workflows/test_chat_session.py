@@ -180,7 +180,7 @@ async def test_validator_rejections_leave_no_history_events(session: Session) ->
         rejected.append(failure.value.cause.type)
     await session.handle.signal(ChatSessionWorkflow.close_session)
     after_close = len((await session.handle.fetch_history()).events)
-    assert rejected == ["EmptyMessage", "EmptyMessage", "MessageTooLong"]
+    assert rejected == ["empty_message", "empty_message", "message_too_long"]
     # Only the close signal (and its workflow task) was written.
     assert after_close > before
     events = (await session.handle.fetch_history()).events
@@ -202,7 +202,7 @@ async def test_closed_session_refuses_messages_and_finishes_accepted_turns(
             ChatSessionWorkflow.submit_message, SubmitMessageInput(GUIDE, "more")
         )
     assert isinstance(failure.value.cause, ApplicationError)
-    assert failure.value.cause.type == "SessionClosed"
+    assert failure.value.cause.type == "session_closed"
     release.set()
     await session.handle.result()
     assert session.fakes.replies_for(GUIDE) == ["reply to slow", "reply to queued"]
@@ -343,6 +343,6 @@ async def test_a_conversation_refuses_messages_past_its_pending_turn_cap(session
     with pytest.raises(WorkflowUpdateFailedError) as failure:
         await session.send(GUIDE, "one too many")
     assert isinstance(failure.value.cause, ApplicationError)
-    assert failure.value.cause.type == "TooManyPendingMessages"
+    assert failure.value.cause.type == "too_many_pending_messages"
     # Another conversation is not held back by this one's queue.
     assert not (await session.send(CONTENT, "hello")).duplicate
