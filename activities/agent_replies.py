@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import ClassVar
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -47,7 +48,7 @@ class GenerateReplyInput:
     # The conversation the reply is streamed to ...
     conversation: AgentType
     # ... and the agent that writes it.
-    agent_type: AgentType
+    author: AgentType
     message_id: str
     in_reply_to: str
     # The sequence number of the message being answered: the window ends before it.
@@ -57,6 +58,9 @@ class GenerateReplyInput:
     capability: CapabilityOutcome | None = None
     # The stream id of the user message: when it was recorded, for time to first chunk.
     in_reply_to_event_id: str = ""
+
+    # Read from replies that earlier versions scheduled (foundations/payload_converter.py).
+    RENAMED_FIELDS: ClassVar[dict[str, str]] = {"agent_type": "author"}
 
 
 @dataclass
@@ -94,12 +98,12 @@ class AgentReplies:
         of the failed attempt before the new deltas arrive.
         """
         conversation = Conversation(input.session_id, input.conversation)
-        frame = {**attribution(input.agent_type), "message_id": input.message_id}
+        frame = {**attribution(input.author), "message_id": input.message_id}
         if activity.info().attempt > 1:
             await self._communication.publish(conversation, {"type": "reply_restarted", **frame})
         context = ReplyContext(
             session_id=input.session_id,
-            agent_type=input.agent_type,
+            author=input.author,
             message=input.message,
             window=await window_before(
                 self._communication,
@@ -129,7 +133,7 @@ class AgentReplies:
                     )
                     if first:
                         metrics.first_chunk_published(
-                            input.agent_type.value, input.in_reply_to_event_id
+                            input.author.value, input.in_reply_to_event_id
                         )
                     if delta is not batch:
                         await deltas.aclose()  # stops the model's stream too

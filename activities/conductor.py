@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from temporalio import activity
 
@@ -27,12 +28,15 @@ class RouteInput:
 
 @dataclass
 class RouteDecision:
-    # The agent that answers.
-    agent_type: AgentType
+    # The agent that answers: the author of the reply.
+    author: AgentType
     # Set when the guide hands the message to a pillar's liaison.
     handoff_reason: str | None = None
     # Set when the answering liaison should run one of its orchestrator's capabilities first.
     capability: CapabilityRequest | None = None
+
+    # Read from decisions that earlier versions recorded (foundations/payload_converter.py).
+    RENAMED_FIELDS: ClassVar[dict[str, str]] = {"agent_type": "author"}
 
 
 class Conductor:
@@ -66,7 +70,7 @@ class Conductor:
             self._window_messages,
         )
         decision = self._decide(input.conversation, input.message, window)
-        orchestrator = self._orchestrators.capabilities(decision.agent_type)
+        orchestrator = self._orchestrators.capabilities(decision.author)
         planned = orchestrator.plan(input.message, window) if orchestrator is not None else None
         if planned is not None:
             # The request names the user's messages it needs instead of carrying them: every

@@ -81,10 +81,10 @@ class Orchestration:
         """The outcome the liaison's reply cites; bad input gives advice, not an error."""
         request = input.request
         if request.seqs:
-            conversation = Conversation(input.session_id, input.conversation or request.agent_type)
+            conversation = Conversation(input.session_id, input.conversation or request.liaison)
             texts = await self._communication.messages(conversation, request.seqs)
             request = request.with_texts(texts)
-        orchestrator = self._orchestrators.capabilities(request.agent_type)
+        orchestrator = self._orchestrators.capabilities(request.liaison)
         if orchestrator is None:
             return CapabilityOutcome(
                 request.capability.value,
@@ -98,9 +98,7 @@ class Orchestration:
                 request.upload_name,
                 _READABLE_KINDS.get(request.capability, frozenset()),
             )
-        activity.logger.info(
-            "running %s for %s", request.capability.value, request.agent_type.value
-        )
+        activity.logger.info("running %s for %s", request.capability.value, request.liaison.value)
         try:
             outcome = await self._runner.run(
                 _run_in_child, orchestrator, request, upload, seconds=self._timeout_seconds

@@ -15,7 +15,7 @@ from foundations.gateway import Realm
 @dataclass
 class RecordUserMessageInput:
     session_id: str
-    agent_type: AgentType
+    conversation: AgentType
     message_id: str
     content: str
     timestamp: str
@@ -29,13 +29,13 @@ class RecordUserMessageInput:
 class RecordReplyInput:
     session_id: str
     # The conversation the reply belongs to ...
-    agent_type: AgentType
+    conversation: AgentType
     message_id: str
     in_reply_to: str
     content: str
     timestamp: str
     # ... and the agent that wrote it (a liaison answering in the guide's conversation).
-    author: AgentType | None = None
+    author: AgentType
     # The user stopped it; `content` is the part that had streamed.
     cancelled: bool = False
     # The stream id of the user message: when it was recorded, for the turn's duration.
@@ -46,7 +46,8 @@ class RecordReplyInput:
 class HandoffInput:
     session_id: str
     # The guide's conversation, where the liaison will answer.
-    agent_type: AgentType
+    conversation: AgentType
+    # The liaison that takes the message over.
     to: AgentType
     reason: str
     in_reply_to: str
@@ -55,7 +56,7 @@ class HandoffInput:
 @dataclass
 class TurnFailedInput:
     session_id: str
-    agent_type: AgentType
+    conversation: AgentType
     in_reply_to: str
     code: str
     message: str
@@ -65,7 +66,7 @@ class TurnFailedInput:
 @dataclass
 class ReadMessageInput:
     session_id: str
-    agent_type: AgentType
+    conversation: AgentType
     seq: int
 
 
@@ -103,7 +104,7 @@ class PostOffice:
     @activity.defn
     async def record_user_message(self, input: RecordUserMessageInput) -> RecordResult:
         """Persist the user's message and tell every socket of the conversation it was accepted."""
-        conversation = Conversation(input.session_id, input.agent_type)
+        conversation = Conversation(input.session_id, input.conversation)
         recorded = await self._communication.record(
             conversation,
             input.message_id,
@@ -112,12 +113,12 @@ class PostOffice:
                 "role": "user",
                 "content": input.content,
                 "timestamp": input.timestamp,
-                "agent_type": input.agent_type.value,
+                "agent_type": input.conversation.value,
                 "client_message_id": input.client_message_id,
             },
             body={
                 "type": "message_accepted",
-                **attribution(input.agent_type),
+                **attribution(input.conversation),
                 "message_id": input.message_id,
                 "client_message_id": input.client_message_id,
                 "message": input.content,
@@ -134,8 +135,8 @@ class PostOffice:
     @activity.defn
     async def record_reply(self, input: RecordReplyInput) -> RecordResult:
         """Persist the agent's whole reply and publish it as `chat_response`."""
-        author = input.author or input.agent_type
-        conversation = Conversation(input.session_id, input.agent_type)
+        author = input.author
+        conversation = Conversation(input.session_id, input.conversation)
         stopped = {"cancelled": True} if input.cancelled else {}
         recorded = await self._communication.record(
             conversation,
@@ -166,7 +167,7 @@ class PostOffice:
     @activity.defn
     async def read_message(self, input: ReadMessageInput) -> str:
         """The text of a recorded message; empty if the history no longer holds it."""
-        conversation = Conversation(input.session_id, input.agent_type)
+        conversation = Conversation(input.session_id, input.conversation)
         found = await self._communication.messages(conversation, [input.seq])
         return found.get(input.seq, "")
 
@@ -180,11 +181,11 @@ class PostOffice:
         """Tell the guide's sockets that a liaison takes this message over."""
         pillar = input.to.pillar
         return await self._communication.publish(
-            Conversation(input.session_id, input.agent_type),
+            Conversation(input.session_id, input.conversation),
             {
                 "type": "handoff",
-                **attribution(input.agent_type),
-                "from": input.agent_type.value,
+                **attribution(input.conversation),
+                "from": input.conversation.value,
                 "to": input.to.value,
                 "to_pillar": pillar.value if pillar else None,
                 "reason": input.reason,
@@ -201,7 +202,7 @@ class PostOffice:
         """
         notice_id = reply_id(input.in_reply_to)
         recorded = await self._communication.record(
-            Conversation(input.session_id, input.agent_type),
+            Conversation(input.session_id, input.conversation),
             notice_id,
             message={
                 "message_id": notice_id,
@@ -209,12 +210,12 @@ class PostOffice:
                 "code": input.code,
                 "content": input.message,
                 "timestamp": input.timestamp,
-                "agent_type": input.agent_type.value,
+                "agent_type": input.conversation.value,
                 "in_reply_to": input.in_reply_to,
             },
             body={
                 "type": "error",
-                **attribution(input.agent_type),
+                **attribution(input.conversation),
                 "code": input.code,
                 "message": input.message,
                 "in_reply_to": input.in_reply_to,

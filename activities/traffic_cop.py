@@ -22,7 +22,7 @@ RATE_WINDOW_SECONDS = 60
 class AdmitInput:
     session_id: str
     user_id: str
-    agent_type: AgentType
+    conversation: AgentType
     message: str
 
 

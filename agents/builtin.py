@@ -108,10 +108,10 @@ class KnowledgeResponder:
     def compose(self, context: ReplyContext) -> str:
         """The whole reply to one message. Deterministic: same context, same text."""
         if context.capability is not None:
-            return self._cite(context.agent_type, context.capability, context)
-        if context.agent_type is AgentType.GUIDE:
+            return self._cite(context.author, context.capability, context)
+        if context.author is AgentType.GUIDE:
             return self._guide(context)
-        return self._liaison(context.agent_type, context.message, context.window)
+        return self._liaison(context.author, context.message, context.window)
 
     # -- the guide -------------------------------------------------------------------------
 

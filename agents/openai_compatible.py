@@ -94,13 +94,13 @@ class OpenAICompatibleProvider:
 
     def messages(self, context: ReplyContext) -> list[dict[str, str]]:
         """The Chat Completions messages: system prompt, the window, the new message."""
-        system = self._system_prompts.get(context.agent_type, "")
+        system = self._system_prompts.get(context.author, "")
         if self._grounding:
             index = self._knowledge or shared_index()
             found = index.search(
                 context.message,
                 limit=GROUNDING_PASSAGES,
-                agents=[context.agent_type],
+                agents=[context.author],
                 include_about=False,
             )
             if found:

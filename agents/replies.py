@@ -40,7 +40,8 @@ class ReplyContext:
     """Everything an agent needs to answer one user message."""
 
     session_id: str
-    agent_type: AgentType
+    # The agent that writes the reply.
+    author: AgentType
     message: str
     # Oldest first; the message being answered is not part of it.
     window: list[WindowMessage] = field(default_factory=list)

@@ -12,6 +12,7 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from devstack.services import SEARCH_ATTRIBUTES, test_server_binary
+from foundations.payload_converter import DATA_CONVERTER
 from tests.sse_server import server  # noqa: F401  (a fixture for every test layer)
 from tests.stack import RunningStack, running_stack
 
@@ -24,7 +25,7 @@ _INDEXED = {
 async def start_workflow_env() -> WorkflowEnvironment:
     """Temporal's time-skipping test server, with the platform's search attributes."""
     env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=test_server_binary()
+        test_server_existing_path=test_server_binary(), data_converter=DATA_CONVERTER
     )
     await env.client.operator_service.add_search_attributes(
         AddSearchAttributesRequest(

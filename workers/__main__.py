@@ -11,6 +11,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from foundations.metrics import WORKER_METRICS, export, serve_metrics, temporal_runtime
+from foundations.payload_converter import DATA_CONVERTER
 from foundations.settings import get_settings
 from foundations.tracing import (
     configure_logging,
@@ -34,6 +35,7 @@ async def main() -> None:
         namespace=settings.temporal_namespace,
         runtime=temporal_runtime(settings.metrics_host, settings.temporal_metrics_port),
         plugins=temporal_plugins(),
+        data_converter=DATA_CONVERTER,
     )
     worker = chat_worker(client, redis_client, settings)
     logger.info("worker polling task queue %s", settings.task_queue)

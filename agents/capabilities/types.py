@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from typing import ClassVar
 
 from agents.catalog import AgentType
 
@@ -46,7 +47,8 @@ class CapabilityRequest:
     """A liaison's decision to run a capability for the message it is answering."""
 
     capability: Capability
-    agent_type: AgentType
+    # The liaison whose orchestrator runs it, and that writes the reply citing it.
+    liaison: AgentType
     # Why the liaison decided to run it, in words (logged and shown in the reply's lead).
     reason: str
     # The upload the user named ("parse sales.csv"); None means the most recent suitable one.
@@ -62,6 +64,10 @@ class CapabilityRequest:
     text_seq: int | None = None
     title_seq: int | None = None
     statement_seqs: list[int] = field(default_factory=list)
+
+    # Read from requests that earlier versions recorded or scheduled (route decisions, capability
+    # runs): see foundations/payload_converter.py.
+    RENAMED_FIELDS: ClassVar[dict[str, str]] = {"agent_type": "liaison"}
 
     def by_reference(self, sources: Sequence[tuple[int, str]]) -> CapabilityRequest:
         """This request naming its texts by the sequence numbers of the user messages

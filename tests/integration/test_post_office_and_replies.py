@@ -68,7 +68,7 @@ async def test_a_reply_is_recorded_once(redis_client: redis.Redis) -> None:
     env = ActivityEnvironment()
     session_id = uuid.uuid4().hex
     reply = RecordReplyInput(
-        session_id, GUIDE, "r-1", "m-1", "hi there", "2026-01-01T00:00:00+00:00"
+        session_id, GUIDE, "r-1", "m-1", "hi there", "2026-01-01T00:00:00+00:00", GUIDE
     )
     await env.run(post_office.record_reply, reply)
     await env.run(post_office.record_reply, reply)

@@ -245,7 +245,7 @@ async def test_the_session_shows_in_temporal_with_its_search_attributes(
         ChatSessionWorkflow.run, session_workflow_id(session_id)
     )
     status = await handle.query(ChatSessionWorkflow.get_status)
-    assert [(c.agent_type.value, c.turns_completed) for c in status.conversations] == [
+    assert [(c.conversation.value, c.turns_completed) for c in status.conversations] == [
         ("insights_liaison", 1)
     ]
     async with asyncio.timeout(20):

@@ -69,9 +69,9 @@ class FakeTurnActivities:
         if first is not None:
             return RecordResult("1-0", 0, first_time=first.owner == input.owner)
         self.recorded_users[input.message_id] = input
-        self._seq[input.agent_type] += 1
-        self._seqs[input.message_id] = self._seq[input.agent_type]
-        return RecordResult(f"{len(self.recorded_users)}-0", self._seq[input.agent_type], True)
+        self._seq[input.conversation] += 1
+        self._seqs[input.message_id] = self._seq[input.conversation]
+        return RecordResult(f"{len(self.recorded_users)}-0", self._seq[input.conversation], True)
 
     @activity.defn(name="read_message")
     async def read_message(self, input: ReadMessageInput) -> str:
@@ -79,7 +79,7 @@ class FakeTurnActivities:
         return next(
             recorded.content
             for recorded in self.recorded_users.values()
-            if recorded.agent_type is input.agent_type
+            if recorded.conversation is input.conversation
             and self._seqs[recorded.message_id] == input.seq
         )
 
@@ -97,7 +97,7 @@ class FakeTurnActivities:
         )
         capability = self.capability_for.get(input.message)
         if capability is not None:
-            decision.capability = CapabilityRequest(capability, decision.agent_type, "asked for it")
+            decision.capability = CapabilityRequest(capability, decision.author, "asked for it")
         return decision
 
     @activity.defn(name="run_capability")
@@ -148,8 +148,8 @@ class FakeTurnActivities:
             self.report_turn_failure,
         ]
 
-    def replies_for(self, agent_type: AgentType) -> list[str]:
-        return [r.content for r in self.replies_recorded if r.agent_type is agent_type]
+    def replies_for(self, conversation: AgentType) -> list[str]:
+        return [r.content for r in self.replies_recorded if r.conversation is conversation]
 
 
 def fake_worker(client: Client, task_queue: str, fakes: FakeTurnActivities) -> Worker:

@@ -3,7 +3,9 @@
 Run `python -m tests.workflows.record_histories` after a deliberate, versioned change to the
 workflow; never to make a failing replay pass. Histories already committed are kept (they prove
 that runs started by older code still replay): only missing files are written, unless
-`--force` is given.
+`--force` is given. Each file is named after the scenario and the payload names it was
+written with (RECORDED_WITH); the files without that suffix were written while payloads
+still said `agent_type` for both the conversation and the author.
 """
 
 from __future__ import annotations
@@ -24,10 +26,13 @@ from workflows.chat_session import CancelReplyInput, ChatSessionWorkflow
 
 HISTORIES = Path(__file__).parent / "histories"
 FORCE = "--force" in sys.argv
+# Change this with the payload names (a field renamed in a payload type): the histories of the
+# earlier names stay committed next to those of the new ones.
+RECORDED_WITH = "conversation_author"
 
 
-def _write(name: str, history: WorkflowHistory) -> None:
-    path = HISTORIES / name
+def _write(scenario: str, history: WorkflowHistory) -> None:
+    path = HISTORIES / f"{scenario}.{RECORDED_WITH}.json"
     if FORCE or not path.exists():
         path.write_text(history.to_json())
 
@@ -49,14 +54,14 @@ async def record() -> None:
             await session.handle.signal(ChatSessionWorkflow.close_session)
             await session.handle.result()
             history = await session.handle.fetch_history()
-            _write("two_runs_closed.json", history)
+            _write("two_runs_closed", history)
             first = await env.client.get_workflow_handle(
                 session.handle.id,
                 run_id=history.events[
                     0
                 ].workflow_execution_started_event_attributes.continued_execution_run_id,
             ).fetch_history()
-            _write("first_run_continued_as_new.json", first)
+            _write("first_run_continued_as_new", first)
 
             # Handoff, a capability, a stopped reply and a queued reply stopped before it ran.
             agents = Session(env, task_queue, fakes, "recorded-agents")
@@ -77,7 +82,7 @@ async def record() -> None:
             await agents.handle.signal(ChatSessionWorkflow.close_session)
             await agents.handle.result()
             history = await agents.handle.fetch_history()
-            _write("handoff_capability_cancel.json", history)
+            _write("handoff_capability_cancel", history)
 
             # Pending turns crossing continue-as-new without their text (read back from the
             # history), then a close that lets the session's records go.
@@ -91,7 +96,7 @@ async def record() -> None:
             await budget.handle.signal(ChatSessionWorkflow.close_session)
             await budget.handle.result()
             history = await budget.handle.fetch_history()
-            _write("pending_texts_read_back_closed.json", history)
+            _write("pending_texts_read_back_closed", history)
 
 
 if __name__ == "__main__":

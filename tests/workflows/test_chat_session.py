@@ -63,14 +63,14 @@ class Session:
 
     async def send(
         self,
-        agent_type: AgentType,
+        conversation: AgentType,
         text: str,
         client_id: str | None = None,
         max_turns_per_run: int = 500,
     ) -> SubmitMessageResult:
         return await self.env.client.execute_update_with_start_workflow(
             ChatSessionWorkflow.submit_message,
-            SubmitMessageInput(agent_type, text, client_id),
+            SubmitMessageInput(conversation, text, client_id),
             start_workflow_operation=self.start_operation(max_turns_per_run),
         )
 
@@ -156,7 +156,7 @@ async def test_continue_as_new_keeps_counts_pending_turns_and_dedupe(session: Se
     description = await session.handle.describe()
     assert description.run_id is not None
     status = await session.handle.query(ChatSessionWorkflow.get_status)
-    guide = next(c for c in status.conversations if c.agent_type is GUIDE)
+    guide = next(c for c in status.conversations if c.conversation is GUIDE)
     assert guide.turns_completed == 3
     assert status.turns_this_run < 3
     again = await session.send(GUIDE, "message 0", "client-0")
@@ -244,7 +244,10 @@ async def test_status_query_reports_conversations(session: Session) -> None:
     await session.send(CONTENT, "b")
     await session.replies(2)
     status = await session.handle.query(ChatSessionWorkflow.get_status)
-    assert {c.agent_type: c.turns_completed for c in status.conversations} == {GUIDE: 1, CONTENT: 1}
+    assert {c.conversation: c.turns_completed for c in status.conversations} == {
+        GUIDE: 1,
+        CONTENT: 1,
+    }
     assert not status.closed
 
 
@@ -253,11 +256,15 @@ async def test_the_guide_hands_a_message_to_a_liaison(session: Session) -> None:
     ack = await session.send(GUIDE, "how do I upload a CSV?")
     await session.replies(1)
     [handoff] = session.fakes.handoffs
-    assert (handoff.agent_type, handoff.to, handoff.in_reply_to) == (GUIDE, CONTENT, ack.message_id)
+    assert (handoff.conversation, handoff.to, handoff.in_reply_to) == (
+        GUIDE,
+        CONTENT,
+        ack.message_id,
+    )
     [reply] = session.fakes.replies_recorded
     # Recorded in the guide's conversation, written by the liaison.
-    assert (reply.agent_type, reply.author) == (GUIDE, CONTENT)
-    assert session.fakes.replies_started[0].agent_type is CONTENT
+    assert (reply.conversation, reply.author) == (GUIDE, CONTENT)
+    assert session.fakes.replies_started[0].author is CONTENT
 
 
 async def test_a_streaming_reply_can_be_stopped(session: Session) -> None:

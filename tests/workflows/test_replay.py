@@ -9,6 +9,7 @@ import pytest
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
+from foundations.payload_converter import DATA_CONVERTER
 from workers.composition import WORKFLOW_RUNNER
 from workflows.chat_session import ChatSessionWorkflow
 
@@ -23,6 +24,8 @@ def test_histories_are_committed() -> None:
 async def test_history_replays(path: Path) -> None:
     history = WorkflowHistory.from_json(f"chat-session-{path.stem}", path.read_text())
     result = await Replayer(
-        workflows=[ChatSessionWorkflow], workflow_runner=WORKFLOW_RUNNER
+        workflows=[ChatSessionWorkflow],
+        workflow_runner=WORKFLOW_RUNNER,
+        data_converter=DATA_CONVERTER,
     ).replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is None, result.replay_failure
