@@ -12,6 +12,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+from temporalio import workflow
 from temporalio.common import (
     SearchAttributeKey,
     SearchAttributePair,
@@ -20,6 +21,9 @@ from temporalio.common import (
 from temporalio.exceptions import ApplicationError
 
 from agents.catalog import AgentType
+
+with workflow.unsafe.imports_passed_through():
+    from activities.conductor import RouteDecision
 
 # No payload this workflow writes (an activity's input or result, an update, the input of the
 # next run) may exceed this, whatever the user sends; Temporal terminates a workflow at 2 MB.
@@ -61,6 +65,8 @@ class Turn:
     message: str = ""
     # The stream id of the message's event: when it was recorded.
     event_id: str = ""
+    # Who answers, when decided while the message was admitted (workflows/admission.py).
+    decision: RouteDecision | None = None
 
 
 @dataclass

@@ -17,7 +17,7 @@ from temporalio.exceptions import ActivityError, ApplicationError, CancelledErro
 
 with workflow.unsafe.imports_passed_through():
     from activities.agent_replies import AgentReplies, GeneratedReply, GenerateReplyInput
-    from activities.conductor import Conductor, RouteInput
+    from activities.conductor import Conductor, RouteDecision, RouteInput
     from activities.orchestration import Orchestration, RunCapabilityInput
     from activities.post_office import (
         HandoffInput,
@@ -90,29 +90,16 @@ class TurnPipeline:
                     start_to_close_timeout=LOCAL_STEP_TIMEOUT,
                     retry_policy=TURN_STEP_RETRY,
                 )
-            decision = await workflow.execute_local_activity_method(
-                Conductor.route,
-                RouteInput(session_id, conversation, turn.message, turn.seq),
-                start_to_close_timeout=LOCAL_STEP_TIMEOUT,
-                retry_policy=TURN_STEP_RETRY,
-            )
-            if decision.handoff_reason is not None:
-                await workflow.execute_local_activity_method(
-                    PostOffice.announce_handoff,
-                    HandoffInput(
-                        session_id,
-                        conversation,
-                        decision.author,
-                        decision.handoff_reason,
-                        turn.message_id,
-                    ),
-                    start_to_close_timeout=LOCAL_STEP_TIMEOUT,
-                    retry_policy=TURN_STEP_RETRY,
-                )
+            # Routed during admission when no earlier turn waited; a handoff then announced.
+            decision = turn.decision
+            if decision is None:
+                decision = await self._route(conversation, turn)
             outcome = None
             if decision.capability is not None:
                 outcome = await self._run_capability(decision.capability, conversation)
             reply = await self._generate_reply(conversation, turn, decision.author, outcome)
+            if reply.recorded:  # by the reply activity itself
+                return
             await workflow.execute_local_activity_method(
                 PostOffice.record_reply,
                 RecordReplyInput(
@@ -132,6 +119,28 @@ class TurnPipeline:
         except ActivityError as error:
             workflow.logger.warning("turn for %s failed: %s", turn.message_id, error.cause)
             await self._report_turn_failure(conversation, turn, error.cause)
+
+    async def _route(self, conversation: AgentType, turn: Turn) -> RouteDecision:
+        decision = await workflow.execute_local_activity_method(
+            Conductor.route,
+            RouteInput(self._session_id, conversation, turn.message, turn.seq),
+            start_to_close_timeout=LOCAL_STEP_TIMEOUT,
+            retry_policy=TURN_STEP_RETRY,
+        )
+        if decision.handoff_reason is not None:
+            await workflow.execute_local_activity_method(
+                PostOffice.announce_handoff,
+                HandoffInput(
+                    self._session_id,
+                    conversation,
+                    decision.author,
+                    decision.handoff_reason,
+                    turn.message_id,
+                ),
+                start_to_close_timeout=LOCAL_STEP_TIMEOUT,
+                retry_policy=TURN_STEP_RETRY,
+            )
+        return decision
 
     async def _run_capability(
         self, request: CapabilityRequest, conversation: AgentType
@@ -175,6 +184,9 @@ class TurnPipeline:
                 message=turn.message,
                 capability=capability,
                 in_reply_to_event_id=turn.event_id,
+                # Whether the activity recorded it is in its result, so replay takes the
+                # same path as the run did: no patch needed.
+                record=True,
             ),
             start_to_close_timeout=REPLY_TIMEOUT,
             heartbeat_timeout=REPLY_HEARTBEAT_TIMEOUT,
