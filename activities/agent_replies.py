@@ -33,7 +33,7 @@ from foundations.gateway import Realm
 from foundations.payloads import payload_bytes, truncate_to_payload_bytes
 
 # A reply travels back to the workflow whole: it is cut, with a note, at this many bytes of
-# payload (see PAYLOAD_BUDGET_BYTES in workflows/chat_session.py).
+# payload (see PAYLOAD_BUDGET_BYTES in workflows/session_payloads.py).
 REPLY_MAX_BYTES = 96 * 1024
 _TRUNCATED = "\n\n[Truncated: this reply reached its length limit. Ask for the rest.]"
 

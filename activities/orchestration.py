@@ -27,7 +27,7 @@ _READABLE_KINDS = {
 
 
 # A capability's summary travels to the reply activity inside its input: at most this many
-# bytes of payload (see PAYLOAD_BUDGET_BYTES in workflows/chat_session.py).
+# bytes of payload (see PAYLOAD_BUDGET_BYTES in workflows/session_payloads.py).
 CAPABILITY_SUMMARY_MAX_BYTES = 48 * 1024
 _TRUNCATED = (
     "\n\n[Truncated: the full result is longer than I can pass on in one reply. "

@@ -25,6 +25,7 @@ from foundations.admission import EdgeAdmission
 from foundations.agent_sdk import AgentWebSocketSDK
 from foundations.communication import LiveRelay
 from foundations.gateway import PlatformGateway, Realm
+from foundations.payload_converter import DATA_CONVERTER
 from foundations.sessions import SessionStore
 from foundations.settings import Settings, get_settings
 from foundations.tracing import temporal_plugins
@@ -52,6 +53,7 @@ def create_app(
             settings.temporal_address,
             namespace=settings.temporal_namespace,
             plugins=temporal_plugins(),
+            data_converter=DATA_CONVERTER,
         )
         communication = communication_foundation(redis_client, settings)
         sessions = SessionStore(redis_client, settings.session_ttl_seconds)

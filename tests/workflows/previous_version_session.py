@@ -1,19 +1,26 @@
-"""A session begun by an earlier version of the code, left mid-reply for the current one to finish.
+"""One half of a session that two releases share, run on the sources on its PYTHONPATH.
 
-Run by test_previous_version.py in a process of its own whose PYTHONPATH holds only the earlier
-version's sources, so every import below is that version's: its workflow, its payload types,
-its Temporal converter, its test fakes. Arguments: the Temporal address, the task queue and the
-session id. It answers one message in a liaison's conversation (with a capability), accepts a
-message that the guide hands to a liaison and starts streaming its reply (held, never
-finished), queues one more message and stops its reply, prints `ready`, and waits to be killed.
+Run by test_previous_version.py in a process of its own whose PYTHONPATH holds one release's
+sources only, so every import below is that release's: its workflow, payload types, converter
+and test fakes. Only names that both releases share are used, positionally.
+
+`begin ADDRESS TASK_QUEUE SESSION_ID`: answers a message in a liaison's conversation (with a
+capability), accepts one the guide hands to a liaison and starts streaming its reply (held,
+never finished), queues one more and stops its reply, prints `ready`, and waits to be killed.
+
+`finish ADDRESS TASK_QUEUE SESSION_ID`: runs a worker until the session completes, then prints
+one JSON line: the replies it started and recorded, as its own payload types hold them.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import json
 import sys
 
 from temporalio.client import Client
+from temporalio.converter import DataConverter
 from temporalio.testing import WorkflowEnvironment
 
 from agents.capabilities import Capability
@@ -22,22 +29,25 @@ from tests.workflows.fakes import FakeTurnActivities, fake_worker
 from tests.workflows.test_chat_session import Session
 from workflows.chat_session import CancelReplyInput, ChatSessionWorkflow
 
+try:  # the converter this release's workers use
+    from foundations.payload_converter import DATA_CONVERTER
+except ImportError:  # releases before payload fields were renamed used Temporal's own
+    DATA_CONVERTER = DataConverter.default
+
 HANDED_OVER = "how do I upload?"
 STOPPED_BEFORE_IT_RAN = "never mind"
 
 
-async def main(address: str, task_queue: str, session_id: str) -> None:
-    env = WorkflowEnvironment.from_client(await Client.connect(address))
-    fakes = FakeTurnActivities()
+async def begin(session: Session) -> None:
+    fakes = session.fakes
     fakes.capability_for["summarize sales.csv"] = Capability.SUMMARIZE_CSV
     fakes.route_to[HANDED_OVER] = AgentType.CONTENT_LIAISON
-    fakes.hold[HANDED_OVER] = asyncio.Event()  # never set: this version never finishes it
-    async with fake_worker(env.client, task_queue, fakes):
-        session = Session(env, task_queue, fakes, session_id)
-        await session.send(AgentType.INSIGHTS_LIAISON, "summarize sales.csv", "old-1")
+    fakes.hold[HANDED_OVER] = asyncio.Event()  # never set: this process never finishes it
+    async with fake_worker(session.env.client, session.task_queue, fakes):
+        await session.send(AgentType.INSIGHTS_LIAISON, "summarize sales.csv", "begun-1")
         await session.replies(1)
-        await session.send(AgentType.GUIDE, HANDED_OVER, "old-2")
-        queued = await session.send(AgentType.GUIDE, STOPPED_BEFORE_IT_RAN, "old-3")
+        await session.send(AgentType.GUIDE, HANDED_OVER, "begun-2")
+        queued = await session.send(AgentType.GUIDE, STOPPED_BEFORE_IT_RAN, "begun-3")
         await session.handle.signal(
             ChatSessionWorkflow.cancel_reply, CancelReplyInput(AgentType.GUIDE, queued.message_id)
         )
@@ -46,5 +56,24 @@ async def main(address: str, task_queue: str, session_id: str) -> None:
         await asyncio.Event().wait()
 
 
+async def finish(session: Session) -> None:
+    fakes = session.fakes
+    async with fake_worker(session.env.client, session.task_queue, fakes):
+        await session.handle.result()
+    outcome = {
+        "started": [dataclasses.asdict(reply) for reply in fakes.replies_started],
+        "recorded": [dataclasses.asdict(reply) for reply in fakes.replies_recorded],
+        "capabilities_run": len(fakes.capabilities_run),
+    }
+    print(json.dumps(outcome), flush=True)
+
+
+async def main(step: str, address: str, task_queue: str, session_id: str) -> None:
+    client = await Client.connect(address, data_converter=DATA_CONVERTER)
+    env = WorkflowEnvironment.from_client(client)
+    session = Session(env, task_queue, FakeTurnActivities(), session_id)
+    await {"begin": begin, "finish": finish}[step](session)
+
+
 if __name__ == "__main__":
-    asyncio.run(main(*sys.argv[1:4]))
+    asyncio.run(main(*sys.argv[1:5]))

@@ -158,10 +158,12 @@ def test_temporals_own_converter_cannot_read_the_old_names() -> None:
         DataConverter.default.payload_converter.from_payloads([payload], [GenerateReplyInput])
 
 
-def test_new_payloads_are_written_with_the_new_names_only() -> None:
+def test_new_payloads_carry_the_former_names_for_the_previous_release() -> None:
+    """Workers of the previous release, beside new ones in a rolling deploy, read `agent_type`."""
     reply = GenerateReplyInput("s", GUIDE, CONTENT, "r-m-1", "m-1", 1, "how do I upload?")
     [payload] = DATA_CONVERTER.payload_converter.to_payloads([reply])
     written = json.loads(payload.data)
     assert (written["conversation"], written["author"]) == ("guide", "content_liaison")
-    assert "agent_type" not in written
+    # The previous release read the author of a reply from `agent_type`.
+    assert written["agent_type"] == "content_liaison"
     assert _decode(payload, GenerateReplyInput) == reply

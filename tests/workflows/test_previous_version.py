@@ -1,35 +1,37 @@
-"""A session begun by the previous version finishes on this one.
+"""A session one release begins, the other finishes: both ways across the payload rename.
 
 The previous version (PREVIOUS_VERSION, the last commit whose payloads said `agent_type` for
-both the conversation and the author) runs in a process of its own, from its own sources taken
-out of git, against the same time-skipping test server: it answers a message, accepts one
-that the guide hands to a liaison and starts its reply, queues a third and stops it. Then it
-is killed mid-reply, as a deployment that does not wait would leave it, and a worker of this
-version takes over the session: it replays the history the previous version wrote, runs the
-reply activity that version scheduled (the input in its old shape) and finishes the session.
+both the conversation and the author) runs from its own sources, taken out of git, in processes
+of their own against the same time-skipping test server (previous_version_session.py). One
+release begins a session: it answers a message, accepts one that the guide hands to a liaison
+and starts its reply, queues a third and stops it, and is killed mid-reply, as a deployment
+that does not wait leaves it. A worker of the other release then takes over: it replays the
+history the first one wrote, runs the reply activity that one scheduled (retried after the
+heartbeat timeout), answers a new message and completes the session. Old to new is a deploy;
+new to old is a rolling deploy's overlap, where both run side by side (docs/operations.md).
 
-What it proves: the previous version's own code wrote the history (update and signal inputs,
-route decisions, a scheduled reply, all with `agent_type`), and this version replays all of it
-without a nondeterminism error, gives every old value its meaning (the handed-over reply runs
-and is recorded with the liaison as author in the guide's conversation, the stopped message
-stays stopped), answers a new message and completes. What it does not: the activities are the
-workflow tests' fakes (the decoding under test is the worker's, not the activities' code); it
-covers one earlier version, the one before the rename (older shapes: the committed histories);
-and not the reverse, a worker of the previous version picking up work this one wrote, which
-fails (it cannot read the new names), so a deployment replaces every worker before new ones
-take work. It needs the git history; a checkout without it skips this test.
+What they prove: each release's own code wrote the history it hands over; the other replays all
+of it without a nondeterminism error and gives every value its meaning (the handed-over reply
+runs and is recorded with the liaison as author, in the guide's conversation; the stopped
+message stays stopped). What they do not: the activities are the workflow tests' fakes (the
+decoding under test is the worker's, not the activities' code); only the release just before
+the rename is run (older shapes are covered by the committed histories); the edge's part is
+played by a client with the edge's converter, not by the edge. They need the git history; a
+checkout without it skips them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import io
+import json
 import os
 import subprocess
 import sys
 import tarfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -67,56 +69,79 @@ def previous_sources(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]
     yield sources
 
 
-async def _run_previous_version(
-    env: WorkflowEnvironment, sources: Path, task_queue: str, session_id: str
-) -> asyncio.subprocess.Process:
-    """Start the previous version's session and return once its reply is streaming."""
-    log = sources / "previous-version.log"
+@dataclass
+class Shared:
+    """A session that two releases share: the test server, the task queue, the session id."""
+
+    env: WorkflowEnvironment
+    logs: Path
+    task_queue: str = field(default_factory=lambda: f"test-{uuid.uuid4()}")
+    session_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+    def session(self, fakes: FakeTurnActivities) -> Session:
+        return Session(self.env, self.task_queue, fakes, self.session_id)
+
+
+async def _start(
+    shared: Shared, sources: Path, step: str
+) -> tuple[asyncio.subprocess.Process, Path]:
+    """Run one step of previous_version_session.py on `sources`; returns it and its log."""
+    log = shared.logs / f"{step}.log"
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         str(PREVIOUS_SESSION),
-        env.client.service_client.config.target_host,
-        task_queue,
-        session_id,
+        step,
+        shared.env.client.service_client.config.target_host,
+        shared.task_queue,
+        shared.session_id,
         cwd=sources,
         env={**os.environ, "PYTHONPATH": str(sources)},
         stdout=asyncio.subprocess.PIPE,
         stderr=log.open("wb"),
     )
-    if not await _said_ready(process):
-        process.kill()
-        await process.wait()
-        errors = log.read_text(errors="replace").splitlines()[-15:]
-        pytest.fail("the previous version got no session under way:\n" + "\n".join(errors))
-    return process
+    return process, log
 
 
-async def _said_ready(process: asyncio.subprocess.Process) -> bool:
-    """Whether the process printed `ready` (among Temporal's own log lines) within a minute."""
+async def _begin(shared: Shared, sources: Path) -> None:
+    """Begin the session on `sources`, leave it mid-reply, and kill the process."""
+    process, log = await _start(shared, sources, "begin")
+    ready = await _line(process, lambda line: line == b"ready")
+    # Gone mid-reply, as a deployment that does not wait leaves it: the reply is retried.
+    process.kill()
+    await process.wait()
+    if ready is None:
+        pytest.fail("no session under way:\n" + _tail(log))
+
+
+async def _line(
+    process: asyncio.subprocess.Process, wanted: Callable[[bytes], bool]
+) -> bytes | None:
+    """The first line of the process's output that is `wanted` (not one of Temporal's own
+    log lines), within a minute; None if there is none."""
     assert process.stdout is not None
     try:
         async with asyncio.timeout(60):
             while line := await process.stdout.readline():
-                if line.strip() == b"ready":
-                    return True
+                if wanted(line.strip()):
+                    return line.strip()
     except TimeoutError:
         pass
-    return False
+    return None
+
+
+def _tail(log: Path) -> str:
+    return "\n".join(log.read_text(errors="replace").splitlines()[-15:])
 
 
 async def test_a_session_begun_by_the_previous_version_finishes_on_this_one(
-    workflow_env: WorkflowEnvironment, previous_sources: Path
+    workflow_env: WorkflowEnvironment, previous_sources: Path, tmp_path: Path
 ) -> None:
-    task_queue = f"test-{uuid.uuid4()}"
-    session_id = uuid.uuid4().hex
-    previous = await _run_previous_version(workflow_env, previous_sources, task_queue, session_id)
-    # Gone mid-reply: its reply activity is left to time out and be retried.
-    previous.kill()
-    await previous.wait()
+    shared = Shared(workflow_env, tmp_path)
+    await _begin(shared, previous_sources)
 
     fakes = FakeTurnActivities()
-    async with fake_worker(workflow_env.client, task_queue, fakes):
-        session = Session(workflow_env, task_queue, fakes, session_id)
+    async with fake_worker(workflow_env.client, shared.task_queue, fakes):
+        session = shared.session(fakes)
         # This version's first workflow task replays everything the previous one wrote.
         ack = await session.send(GUIDE, "and now?", "new-1")
         assert not ack.duplicate
@@ -144,3 +169,43 @@ async def test_a_session_begun_by_the_previous_version_finishes_on_this_one(
     # Nothing the previous version finished ran again.
     assert fakes.capabilities_run == []
     assert fakes.recorded_users.keys() == {ack.message_id}
+
+
+async def test_a_session_begun_here_finishes_on_a_worker_of_the_previous_version(
+    workflow_env: WorkflowEnvironment, previous_sources: Path, tmp_path: Path
+) -> None:
+    """A rolling deploy runs both releases' workers side by side (docs/operations.md)."""
+    shared = Shared(workflow_env, tmp_path)
+    await _begin(shared, ROOT)
+
+    previous, log = await _start(shared, previous_sources, "finish")
+    try:
+        session = shared.session(FakeTurnActivities())
+        # Answered by the previous version's worker, after it replays what this one wrote.
+        await asyncio.wait_for(session.send(GUIDE, "and now?", "new-1"), 60)
+        await session.handle.signal(ChatSessionWorkflow.close_session)
+        line = await _line(previous, lambda line: line.startswith(b"{"))
+    finally:
+        if previous.returncode is None:
+            previous.kill()
+        await previous.wait()
+    if line is None:
+        pytest.fail("the previous version did not finish the session:\n" + _tail(log))
+    outcome = json.loads(line)
+    # The previous release's own payload types: `agent_type` is the author of a reply being
+    # generated and the conversation of one being recorded.
+    started = [(r["conversation"], r["agent_type"], r["message"]) for r in outcome["started"]]
+    assert started == [
+        ("guide", "content_liaison", "how do I upload?"),
+        ("guide", "guide", "and now?"),
+    ]
+    recorded = [
+        (r["agent_type"], r["author"], r["content"], r["cancelled"]) for r in outcome["recorded"]
+    ]
+    assert recorded == [
+        ("guide", "content_liaison", "reply to how do I upload?", False),
+        ("guide", "guide", "", True),
+        ("guide", "guide", "reply to and now?", False),
+    ]
+    assert outcome["capabilities_run"] == 0
+    assert (await session.handle.describe()).status is WorkflowExecutionStatus.COMPLETED
