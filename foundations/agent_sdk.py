@@ -218,6 +218,7 @@ class AgentWebSocketSDK:
                 idle_timeout_seconds=settings.idle_timeout_seconds,
                 max_turns_per_run=settings.max_turns_per_run,
                 closed_retention_seconds=settings.closed_session_retention_seconds,
+                lean_turn=settings.lean_turn,
             ),
             id=session_workflow_id(session.session_id),
             task_queue=settings.task_queue,

@@ -1,7 +1,9 @@
 """The admission step of the `submit_message` update: admit, record and, when it can, route.
 
-Runs begun by this version do it in one local activity (activities/intake.py); runs begun
-before it keep their two (admit, then record) so that their histories replay.
+Sessions started with `lean_turn` do it in one local activity (activities/intake.py);
+the others keep their two (admit, then record), so that their histories replay and a worker
+of a release without the intake can still take them over (a rolling deploy). The choice is
+in the run's input, so replay always takes the path the run took.
 """
 
 from __future__ import annotations
@@ -25,8 +27,6 @@ from workflows.turn_pipeline import LOCAL_STEP_TIMEOUT
 
 # Admission runs while the sender waits for its ack: fail fast and let the client resend.
 ADMISSION_RETRY = RetryPolicy(maximum_attempts=3, initial_interval=timedelta(milliseconds=100))
-# The patch that made admission one step.
-ONE_STEP_INTAKE = "one-step-intake"
 
 
 @dataclass
@@ -60,7 +60,7 @@ async def admit(
             owner=owner,
         )
 
-    if workflow.patched(ONE_STEP_INTAKE):
+    if session.lean_turn:
         id, now = message_id(), workflow.now().isoformat()
         accepted = await workflow.execute_local_activity_method(
             Intake.accept_message,

@@ -143,6 +143,10 @@ class ChatSessionInput:
     # A closed session's messages and streams are gone this long after its last turn: open
     # pages still get the final replies, nothing stays for the session's full lifetime.
     closed_retention_seconds: int = 600
+    # Admit, record and route in one local activity (workflows/admission.py), and let the
+    # reply activity record the reply. Off in runs begun before it existed, and wherever a
+    # worker without it may still take the session over.
+    lean_turn: bool = False
     # Carried over continue-as-new.
     conversations: dict[AgentType, ConversationState] = field(default_factory=dict)
     recent_acks: dict[str, SubmitMessageResult] = field(default_factory=dict)

@@ -60,8 +60,10 @@ CAPABILITY_RETRY = RetryPolicy(maximum_attempts=3, initial_interval=timedelta(se
 class TurnPipeline:
     """Runs the turns of one session, and stops the replies the user asks to stop."""
 
-    def __init__(self, session_id: str) -> None:
+    def __init__(self, session_id: str, lean: bool = False) -> None:
         self._session_id = session_id
+        # The reply activity records the reply itself (ChatSessionInput.lean_turn).
+        self._lean = lean
         # The reply streaming in each conversation, by the user message it answers.
         self._replying: dict[AgentType, tuple[str, workflow.ActivityHandle[GeneratedReply]]] = {}
         # Queued turns whose reply was stopped before it started.
@@ -184,9 +186,8 @@ class TurnPipeline:
                 message=turn.message,
                 capability=capability,
                 in_reply_to_event_id=turn.event_id,
-                # Whether the activity recorded it is in its result, so replay takes the
-                # same path as the run did: no patch needed.
-                record=True,
+                # Whether it recorded the reply is in its result: replay follows the run.
+                record=self._lean,
             ),
             start_to_close_timeout=REPLY_TIMEOUT,
             heartbeat_timeout=REPLY_HEARTBEAT_TIMEOUT,
