@@ -6,12 +6,13 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import ClassVar
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.post_office import PostOffice, RecordReplyInput
 from activities.window import window_before
 from agents.batching import batch_deltas
 from agents.catalog import AgentType
@@ -58,6 +59,10 @@ class GenerateReplyInput:
     capability: CapabilityOutcome | None = None
     # The stream id of the user message: when it was recorded, for time to first chunk.
     in_reply_to_event_id: str = ""
+    # Record the reply here and publish it as `chat_response`, instead of leaving that to a
+    # local activity of the workflow: one step, one history event and a workflow task's
+    # wait fewer per turn. Earlier versions of the workflow leave it False.
+    record: bool = False
 
     # Read from replies that earlier versions scheduled (foundations/payload_converter.py).
     RENAMED_FIELDS: ClassVar[dict[str, str]] = {"agent_type": "author"}
@@ -69,6 +74,8 @@ class GeneratedReply:
     content: str
     # True when the user stopped the reply: `content` is what had streamed by then.
     cancelled: bool = False
+    # True when the activity recorded it (GenerateReplyInput.record).
+    recorded: bool = False
 
 
 @dataclass(frozen=True)
@@ -91,20 +98,41 @@ class AgentReplies:
         communication: CommunicationFoundation,
         context_window_messages: int,
         frame_window: timedelta = timedelta(0),
+        post_office: PostOffice | None = None,
     ) -> None:
         self._provider = provider
         self._communication = communication
         self._context_window_messages = context_window_messages
         self._frame_window_seconds = frame_window.total_seconds()
+        # Records the reply when the workflow asks (GenerateReplyInput.record).
+        self._post_office = post_office
 
     @activity.defn
     @metrics.counts_reply_attempts
     async def generate_reply(self, input: GenerateReplyInput) -> GeneratedReply:
-        """Stream the reply as `chat_chunk` events and return it whole.
+        """Stream the reply as `chat_chunk` events and return it whole; with `record`, record
+        it and publish it as `chat_response` too.
 
         A retried attempt first publishes `reply_restarted`, so clients drop the partial reply
-        of the failed attempt before the new deltas arrive.
+        of the failed attempt before the new deltas arrive; one whose reply an earlier attempt
+        already recorded only says so.
         """
+        post_office = self._post_office if input.record else None
+        if post_office is None:
+            return await self._stream(input)
+        conversation = Conversation(input.session_id, input.conversation)
+        if activity.info().attempt > 1 and await self._communication.is_recorded(
+            conversation, input.message_id
+        ):
+            return GeneratedReply(input.message_id, "", recorded=True)
+        reply = await self._stream(input)
+        await post_office.record_reply(
+            reply_record(input, reply, timestamp=datetime.now(UTC).isoformat())
+        )
+        reply.recorded = True
+        return reply
+
+    async def _stream(self, input: GenerateReplyInput) -> GeneratedReply:
         conversation = Conversation(input.session_id, input.conversation)
         if activity.info().attempt > 1:
             await self._communication.publish(
@@ -175,6 +203,23 @@ class AgentReplies:
                 next_retry_delay=timedelta(seconds=delay) if delay else None,
             ) from None
         return GeneratedReply(input.message_id, "".join(parts))
+
+
+def reply_record(
+    input: GenerateReplyInput, reply: GeneratedReply, timestamp: str
+) -> RecordReplyInput:
+    """What recording `reply` to `input` writes."""
+    return RecordReplyInput(
+        session_id=input.session_id,
+        conversation=input.conversation,
+        message_id=input.message_id,
+        in_reply_to=input.in_reply_to,
+        content=reply.content,
+        timestamp=timestamp,
+        author=input.author,
+        cancelled=reply.cancelled,
+        in_reply_to_event_id=input.in_reply_to_event_id,
+    )
 
 
 @asynccontextmanager

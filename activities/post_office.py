@@ -177,6 +177,16 @@ class PostOffice:
         metrics.turn_ended(author.value, input.in_reply_to_event_id)
         return RecordResult(recorded.event_id, recorded.seq, first_time=True)
 
+    async def all_answered(
+        self, session_id: str, conversation: AgentType, message_ids: list[str]
+    ) -> bool:
+        """Whether each of these messages has its reply (or failure notice) recorded."""
+        where = Conversation(session_id, conversation)
+        for message_id in message_ids:
+            if not await self._communication.is_recorded(where, reply_id(message_id)):
+                return False
+        return True
+
     @activity.defn
     async def read_message(self, input: ReadMessageInput) -> str:
         """The text of a recorded message; empty if the history no longer holds it."""

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -238,6 +239,7 @@ class AgentWebSocketSDK:
                 idle_timeout_seconds=settings.idle_timeout_seconds,
                 max_turns_per_run=settings.max_turns_per_run,
                 closed_retention_seconds=settings.closed_session_retention_seconds,
+                lean_turn=settings.lean_turn,
             ),
             id=session_workflow_id(session.session_id),
             task_queue=settings.task_queue,
@@ -321,12 +323,15 @@ class AgentWebSocketSDK:
         """
         connection = self._connection(connection_id)
         while True:
-            if connection.live.overflowed.is_set():
+            if connection.live.overflowed:
                 raise FellBehind(connection_id)
             if connection.backlog:
                 event = connection.backlog.pop(0)
             else:
-                event = await connection.live.get()
+                live = await connection.live.get()
+                if live is None:
+                    raise FellBehind(connection_id)
+                event = live
             if event is RESYNC:
                 replay = await self._read_after_resync(connection)
                 connection.backlog.extend(replay.events)
@@ -355,9 +360,14 @@ class AgentWebSocketSDK:
                     raise
             await asyncio.sleep(_RESYNC_READ_PAUSE_SECONDS)
 
-    async def fallen_behind(self, connection_id: str) -> None:
-        """Return once the connection's consumer has fallen too far behind to keep up."""
-        await self._connection(connection_id).live.overflowed.wait()
+    def when_fallen_behind(self, connection_id: str, callback: Callable[[], None]) -> None:
+        """Call `callback` once the connection's consumer has fallen too far behind to keep
+        up (a callback, not a waiting task: an idle socket holds no task for it)."""
+        self._connection(connection_id).live.on_overflow = callback
+
+    def has_fallen_behind(self, connection_id: str) -> bool:
+        connection = self._connections.get(connection_id)
+        return connection is not None and connection.live.overflowed
 
     async def disconnect_agent(self, connection_id: str) -> None:
         connection = self._connections.pop(connection_id, None)

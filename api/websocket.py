@@ -191,23 +191,39 @@ class _Socket:
         await self._restore()
         if last_event_id is not None:
             await self._resume(last_event_id)
-        reader = asyncio.create_task(self._read_frames())
+        # The reader runs in this handler's own task and the writer in one more: an idle
+        # socket holds one task beyond uvicorn's, and falling behind is a callback.
+        handler = asyncio.current_task()
+        assert handler is not None
         writer = asyncio.create_task(self._write_events())
-        watcher = asyncio.create_task(self._close_when_behind(writer))
+
+        def writer_ended(task: asyncio.Task[None]) -> None:
+            # The writer ends on its own only by failing (or falling behind, when it closes
+            # the socket itself): its failure must end the socket too, or the client would
+            # wait on an open socket that relays nothing. A client that left is no failure:
+            # the reader sees the disconnect itself.
+            if task.cancelled() or isinstance(task.exception(), WebSocketDisconnect | None):
+                return
+            handler.cancel()
+
+        def fell_behind() -> None:
+            writer.cancel()  # it closes the socket, even when blocked on a client not reading
+
+        writer.add_done_callback(writer_ended)
+        self._edge.sdk.when_fallen_behind(self._connection.connection_id, fell_behind)
         try:
-            # The writer ends on its own only by failing (or falling behind, which the watcher
-            # handles): its failure must end the socket too, or the client would wait on an
-            # open socket that relays nothing. Redis errors reach _serve, which closes with
-            # 1013; a client that left is no failure.
-            await asyncio.wait((reader, writer), return_when=asyncio.FIRST_COMPLETED)
+            await self._read_frames()
+        except asyncio.CancelledError:
             failure = writer.exception() if writer.done() and not writer.cancelled() else None
-            if failure is not None and not isinstance(failure, WebSocketDisconnect):
-                raise failure
-            await reader
+            if failure is None:
+                raise
+            handler.uncancel()
+            # Redis errors reach _serve, which closes with 1013.
+            raise failure from None
         finally:
-            for task in (reader, writer, watcher):
-                task.cancel()
-            await asyncio.gather(reader, writer, watcher, return_exceptions=True)
+            writer.remove_done_callback(writer_ended)
+            writer.cancel()
+            await asyncio.gather(writer, return_exceptions=True)
 
     async def _restore(self) -> None:
         snapshot = await self._edge.sdk.restore(self._connection.connection_id)
@@ -242,24 +258,28 @@ class _Socket:
     async def _write_events(self) -> None:
         sdk = self._edge.sdk
         connection_id = self._connection.connection_id
-        while True:
-            try:
+        try:
+            while True:
                 event = await sdk.receive_agent_message(connection_id)
-            except FellBehind:
-                return  # _close_when_behind closes the socket
-            async with self._send_lock:
-                await self._websocket.send_text(event.frame())
-            if event.live:
-                event_relayed(event.event_id)
+                async with self._send_lock:
+                    await self._websocket.send_text(event.frame())
+                if event.live:
+                    event_relayed(event.event_id)
+        except FellBehind:
+            pass
+        except asyncio.CancelledError:
+            # Cancelled by the overflow (perhaps blocked on a client that stopped reading),
+            # or by the handler ending.
+            if not sdk.has_fallen_behind(connection_id):
+                raise
+        await self._close_behind()
 
-    async def _close_when_behind(self, writer: asyncio.Task[None]) -> None:
+    async def _close_behind(self) -> None:
         """Close a socket whose client reads slower than its conversation produces events.
 
         Its queue is bounded, so the events it missed are no longer on their way: the client
         reconnects with its last event id and gets them from the stream.
         """
-        await self._edge.sdk.fallen_behind(self._connection.connection_id)
-        writer.cancel()
         async with self._send_lock:
             await self._websocket.close(
                 frames.CLOSE_SLOW_CONSUMER,

@@ -20,6 +20,7 @@ from temporalio.client import Client, WithStartWorkflowOperation, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy
 from websockets.exceptions import ConnectionClosed
 
+from benchmarks.baselines.irreducible import IrreducibleTurnInput, IrreducibleTurnWorkflow
 from benchmarks.baselines.workflows import BASELINE_TASK_QUEUE, NoOpUpdateWorkflow
 from benchmarks.stats import summary
 from benchmarks.ws_client import ChatSocket, EchoSocket, TurnFailed, close_many, open_many
@@ -46,12 +47,34 @@ class Driver(Protocol):
     async def close(self) -> None: ...
 
 
+@dataclass
+class ReplyShape:
+    """What the chat's replies looked like so far: the irreducible turn publishes the same."""
+
+    turns: int = 0
+    chunks: int = 0
+    characters: int = 0
+
+    def add(self, chunks: int, characters: int) -> None:
+        self.turns += 1
+        self.chunks += chunks
+        self.characters += characters
+
+    def deltas(self) -> tuple[int, str]:
+        """How many deltas a reply has on average, and one delta of the average length."""
+        if not self.turns:
+            return 3, "x" * 100
+        count = max(1, round(self.chunks / self.turns))
+        return count, "x" * max(1, round(self.characters / self.turns / count))
+
+
 class ChatDriver:
     """A browser tab: sends a message, waits for the whole reply, sends the next."""
 
-    def __init__(self, socket: ChatSocket) -> None:
+    def __init__(self, socket: ChatSocket, shape: ReplyShape) -> None:
         self.socket = socket
         self.workflow_id: str | None = session_workflow_id(socket.session_id)
+        self._shape = shape
 
     @property
     def done(self) -> int:
@@ -62,6 +85,7 @@ class ChatDriver:
         turn = await self.socket.turn(
             f"Hello! What can you help me with on this platform? ({next(_turn_numbers)})"
         )
+        self._shape.add(turn.chunks, turn.reply_chars)
         sample = {"ack": turn.ack, "response": turn.response, COUNT_PREFIX + "chunks": turn.chunks}
         if turn.first_chunk is not None:
             sample["first_chunk"] = turn.first_chunk
@@ -88,6 +112,33 @@ class UpdateDriver:
 
     async def close(self) -> None:
         await self._handle.signal(self._workflow.finish)
+
+
+class IrreducibleDriver:
+    """The irreducible turn, one update per turn, with as many deltas as the chat's replies."""
+
+    def __init__(self, handle: WorkflowHandle[Any, Any], shape: ReplyShape) -> None:
+        self._handle = handle
+        self._shape = shape
+        self.workflow_id: str | None = handle.id
+        self.done = 0
+
+    async def once(self) -> Sample:
+        count, delta = self._shape.deltas()
+        turn = IrreducibleTurnInput(
+            session_id=f"bench-{self._handle.id}",
+            message_id=f"m-{uuid.uuid4().hex}",
+            message="Hello! What can you help me with on this platform?",
+            deltas=count,
+            delta=delta,
+        )
+        started = time.perf_counter()
+        await self._handle.execute_update(IrreducibleTurnWorkflow.touch, turn)
+        self.done += 1
+        return {"update": time.perf_counter() - started, COUNT_PREFIX + "chunks": count}
+
+    async def close(self) -> None:
+        await self._handle.signal(IrreducibleTurnWorkflow.finish)
 
 
 class UpdateWithStartDriver:
@@ -151,30 +202,49 @@ class System:
     main_metric: str
 
 
-def chat_system(api_url: str) -> System:
+def chat_system(api_url: str, shape: ReplyShape) -> System:
     async def open_chat(count: int) -> Sequence[Driver]:
         sockets = await open_many(lambda: ChatSocket.open(api_url), count)
-        return [ChatDriver(socket) for socket in sockets]
+        return [ChatDriver(socket, shape) for socket in sockets]
 
     return System(
         "chat", "chat turn", ("temporal", "worker", "api", "redis"), open_chat, "first_chunk"
     )
 
 
+async def _start_baselines(
+    client: Client, workflow: type[Any], name: str, count: int
+) -> list[WorkflowHandle[Any, Any]]:
+    """`count` runs of a baseline workflow, each driven by one driver."""
+    prefix = f"bench-{name}-{uuid.uuid4().hex[:8]}"
+    return await asyncio.gather(
+        *(
+            client.start_workflow(workflow.run, id=f"{prefix}-{i}", task_queue=BASELINE_TASK_QUEUE)
+            for i in range(count)
+        )
+    )
+
+
 def update_system(client: Client, workflow: type[Any], name: str, label: str) -> System:
     async def open_updates(count: int) -> Sequence[Driver]:
-        prefix = f"bench-{name}-{uuid.uuid4().hex[:8]}"
-        handles = await asyncio.gather(
-            *(
-                client.start_workflow(
-                    workflow.run, id=f"{prefix}-{i}", task_queue=BASELINE_TASK_QUEUE
-                )
-                for i in range(count)
-            )
-        )
+        handles = await _start_baselines(client, workflow, name, count)
         return [UpdateDriver(handle, workflow) for handle in handles]
 
     return System(name, label, ("temporal", "baseline-worker"), open_updates, "update")
+
+
+def irreducible_system(client: Client, shape: ReplyShape) -> System:
+    async def open_turns(count: int) -> Sequence[Driver]:
+        handles = await _start_baselines(client, IrreducibleTurnWorkflow, "irreducible", count)
+        return [IrreducibleDriver(handle, shape) for handle in handles]
+
+    return System(
+        "irreducible",
+        "irreducible turn",
+        ("temporal", "baseline-worker", "redis"),
+        open_turns,
+        "update",
+    )
 
 
 def update_with_start_system(client: Client) -> System:

@@ -44,6 +44,8 @@ class TurnTiming:
     chunks: int
     # perf_counter() when the response arrived: decides which timed window the turn falls in.
     finished_at: float
+    # Characters of the recorded reply.
+    reply_chars: int = 0
 
 
 class ChatSocket:
@@ -102,7 +104,8 @@ class ChatSocket:
                 first_chunk, chunks = None, 0
             elif kind == "chat_response" and message_id and frame.get("in_reply_to") == message_id:
                 self.turns += 1
-                return TurnTiming(ack, first_chunk, now - started, chunks, now)
+                reply_chars = len(frame.get("message") or "")
+                return TurnTiming(ack, first_chunk, now - started, chunks, now, reply_chars)
             elif kind == "error" and (
                 frame.get("client_message_id") == client_message_id
                 or (message_id is not None and frame.get("in_reply_to") == message_id)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import math
 import time
 from collections.abc import AsyncIterator
@@ -20,6 +21,8 @@ import redis.asyncio as redis
 
 from foundations.errors import BLOCKED_TERM, ErrorCode
 from foundations.settings import Settings
+
+logger = logging.getLogger(__name__)
 
 WINDOW_SECONDS = 60
 # A socket's slot is a lease renewed while it lives, so a crashed API process frees its
@@ -58,6 +61,10 @@ class EdgeAdmission:
         self._redis = client
         self._settings = settings
         self._claim_slot = client.register_script(_CLAIM_SLOT)
+        # The slots this process holds, by session key: one task renews them all, where a
+        # task per socket would cost every idle socket a task and a timer.
+        self._leases: dict[str, set[str]] = {}
+        self._renewer: asyncio.Task[None] | None = None
 
     async def new_session(self, client: str) -> Refusal | None:
         """Count a session about to be created for `client`; a Refusal past the limit."""
@@ -115,23 +122,39 @@ class EdgeAdmission:
                 SLOT_RENEW_SECONDS,
             )
             return
-        renewing = asyncio.create_task(self._renew(key, connection_id))
+        self._leases.setdefault(key, set()).add(connection_id)
+        if self._renewer is None:
+            self._renewer = asyncio.create_task(self._renew_all(), name="socket-slot-renewer")
         try:
             yield None
         finally:
-            renewing.cancel()
-            await asyncio.gather(renewing, return_exceptions=True)
+            held = self._leases.get(key)
+            if held is not None:
+                held.discard(connection_id)
+                if not held:
+                    del self._leases[key]
             # Unreachable Redis: the lease runs out by itself.
             with contextlib.suppress(redis.RedisError):
                 await self._redis.zrem(key, connection_id)
 
-    async def _renew(self, key: str, connection_id: str) -> None:
-        while True:
-            await asyncio.sleep(SLOT_RENEW_SECONDS)
-            async with self._redis.pipeline(transaction=False) as pipe:
-                pipe.zadd(key, {connection_id: time.time() + SLOT_LEASE_SECONDS}, xx=True)
-                pipe.expire(key, 2 * SLOT_LEASE_SECONDS)
-                await pipe.execute()
+    async def _renew_all(self) -> None:
+        """Renew every lease this process holds, every SLOT_RENEW_SECONDS, while it holds any."""
+        try:
+            while self._leases:
+                await asyncio.sleep(SLOT_RENEW_SECONDS)
+                leases = [(key, list(held)) for key, held in self._leases.items()]
+                try:
+                    async with self._redis.pipeline(transaction=False) as pipe:
+                        until = time.time() + SLOT_LEASE_SECONDS
+                        for key, connection_ids in leases:
+                            pipe.zadd(key, dict.fromkeys(connection_ids, until), xx=True)
+                            pipe.expire(key, 2 * SLOT_LEASE_SECONDS)
+                        await pipe.execute()
+                except redis.RedisError as error:
+                    # The next round tries again; a lease outlives two missed rounds.
+                    logger.warning("could not renew socket slots: %r", error)
+        finally:
+            self._renewer = None
 
 
 # --- messages ------------------------------------------------------------------------------

@@ -194,6 +194,13 @@ class Settings(BaseSettings):
             raise ValueError("IDENTITY_SECRET must be at least 32 characters")
         return self
 
+    # The lean turn (docs/performance.md)
+    # Sessions started now admit, record and route a message in one local activity, and their
+    # reply activity records the reply. Workers of a release without it cannot replay such a
+    # session: keep it false during a rolling deploy from that release, true once its
+    # workers are gone (docs/operations.md).
+    lean_turn: bool = True
+
     @property
     def idle_timeout(self) -> timedelta:
         return timedelta(seconds=self.idle_timeout_seconds)

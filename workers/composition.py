@@ -13,6 +13,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from activities.agent_replies import AgentReplies
 from activities.conductor import Conductor
+from activities.intake import Intake
 from activities.orchestration import Orchestration
 from activities.post_office import PostOffice
 from activities.traffic_cop import TrafficCop
@@ -123,8 +124,11 @@ def activities(
         replies_grant.communication_foundation,
         settings.context_window_messages,
         timedelta(milliseconds=settings.reply_frame_window_ms),
+        post_office,
     )
+    intake = Intake(traffic_cop, post_office, conductor)
     return [
+        intake.accept_message,
         traffic_cop.admit_message,
         conductor.route,
         orchestration.run_capability,

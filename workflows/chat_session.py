@@ -14,16 +14,15 @@ import asyncio
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.post_office import ForgetSessionInput, PostOffice, RecordUserMessageInput
-    from activities.traffic_cop import AdmitInput, TrafficCop
+    from activities.post_office import ForgetSessionInput, PostOffice
     from agents.catalog import AgentType
     from foundations import tracing
     from foundations.errors import ErrorCode
 
+from workflows.admission import admit
 from workflows.session_payloads import (
     AGENT_TYPES_ATTRIBUTE,
     MAX_PENDING_TURNS,
@@ -53,8 +52,6 @@ __all__ = [
     "session_workflow_id",
 ]
 
-# Admission runs while the sender waits for its ack: fail fast and let the client resend.
-ADMISSION_RETRY = RetryPolicy(maximum_attempts=3, initial_interval=timedelta(milliseconds=100))
 # Client message ids remembered in workflow state for instant duplicate acks.
 RECENT_CLIENT_IDS = 500
 
@@ -75,7 +72,7 @@ class ChatSessionWorkflow:
         self._turns_this_run = 0
         self._last_message_at = workflow.now()
         self._failure: BaseException | None = None
-        self._turns = TurnPipeline(input.session_id)
+        self._turns = TurnPipeline(input.session_id, lean=input.lean_turn)
         # Each accepted message's trace, so its turn joins it even when it runs in the task of
         # an earlier message's turn. Not carried over continue-as-new: traces are best effort.
         self._turn_traces: dict[str, tracing.Context] = {}
@@ -139,32 +136,16 @@ class ChatSessionWorkflow:
                 return SubmitMessageResult(
                     original.message_id, original.seq, original.event_id, duplicate=True
                 )
-            admission = await workflow.execute_local_activity_method(
-                TrafficCop.admit_message,
-                AdmitInput(
-                    self._input.session_id, self._input.user_id, input.conversation, input.message
-                ),
-                start_to_close_timeout=LOCAL_STEP_TIMEOUT,
-                retry_policy=ADMISSION_RETRY,
+            state = self._conversations.get(input.conversation)
+            admitted = await admit(
+                self._input,
+                input,
+                lambda: self._message_id(input),
+                owner=f"{workflow.info().run_id}:{workflow.current_update_info().id}",  # type: ignore[union-attr]
+                # Routing reads the turns before the message: complete once these are answered.
+                after=[turn.message_id for turn in state.pending] if state is not None else [],
             )
-            if not admission.admitted:
-                raise ApplicationError(admission.reason, type=admission.code)
-            message_id = self._message_id(input)
-            now = workflow.now().isoformat()
-            recorded = await workflow.execute_local_activity_method(
-                PostOffice.record_user_message,
-                RecordUserMessageInput(
-                    session_id=self._input.session_id,
-                    conversation=input.conversation,
-                    message_id=message_id,
-                    content=input.message,
-                    timestamp=now,
-                    client_message_id=input.client_message_id,
-                    owner=f"{workflow.info().run_id}:{workflow.current_update_info().id}",  # type: ignore[union-attr]
-                ),
-                start_to_close_timeout=LOCAL_STEP_TIMEOUT,
-                retry_policy=ADMISSION_RETRY,
-            )
+            message_id, recorded, now = admitted.message_id, admitted.recorded, admitted.timestamp
             result = SubmitMessageResult(
                 message_id, recorded.seq, recorded.event_id, duplicate=not recorded.first_time
             )
@@ -175,7 +156,9 @@ class ChatSessionWorkflow:
             if result.duplicate and (recorded.answered or self._is_pending(message_id)):
                 return result
             state = self._conversation(input.conversation)
-            state.pending.append(Turn(message_id, recorded.seq, input.message, recorded.event_id))
+            state.pending.append(
+                Turn(message_id, recorded.seq, input.message, recorded.event_id, admitted.decision)
+            )
             self._turn_traces[message_id] = tracing.current_context()
             state.last_activity = now
             self._last_message_at = workflow.now()

@@ -12,6 +12,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+from temporalio import workflow
 from temporalio.common import (
     SearchAttributeKey,
     SearchAttributePair,
@@ -21,6 +22,9 @@ from temporalio.exceptions import ApplicationError
 
 from agents.catalog import AgentType
 from foundations.errors import EMPTY_MESSAGE, ErrorCode, message_too_long
+
+with workflow.unsafe.imports_passed_through():
+    from activities.conductor import RouteDecision
 
 # No payload this workflow writes (an activity's input or result, an update, the input of the
 # next run) may exceed this, whatever the user sends; Temporal terminates a workflow at 2 MB.
@@ -62,6 +66,8 @@ class Turn:
     message: str = ""
     # The stream id of the message's event: when it was recorded.
     event_id: str = ""
+    # Who answers, when decided while the message was admitted (workflows/admission.py).
+    decision: RouteDecision | None = None
 
 
 @dataclass
@@ -138,6 +144,10 @@ class ChatSessionInput:
     # A closed session's messages and streams are gone this long after its last turn: open
     # pages still get the final replies, nothing stays for the session's full lifetime.
     closed_retention_seconds: int = 600
+    # Admit, record and route in one local activity (workflows/admission.py), and let the
+    # reply activity record the reply. Off in runs begun before it existed, and wherever a
+    # worker without it may still take the session over.
+    lean_turn: bool = False
     # Carried over continue-as-new.
     conversations: dict[AgentType, ConversationState] = field(default_factory=dict)
     recent_acks: dict[str, SubmitMessageResult] = field(default_factory=dict)

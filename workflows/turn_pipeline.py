@@ -17,7 +17,7 @@ from temporalio.exceptions import ActivityError, ApplicationError, CancelledErro
 
 with workflow.unsafe.imports_passed_through():
     from activities.agent_replies import AgentReplies, GeneratedReply, GenerateReplyInput
-    from activities.conductor import Conductor, RouteInput
+    from activities.conductor import Conductor, RouteDecision, RouteInput
     from activities.orchestration import Orchestration, RunCapabilityInput
     from activities.post_office import (
         HandoffInput,
@@ -61,8 +61,10 @@ CAPABILITY_RETRY = RetryPolicy(maximum_attempts=3, initial_interval=timedelta(se
 class TurnPipeline:
     """Runs the turns of one session, and stops the replies the user asks to stop."""
 
-    def __init__(self, session_id: str) -> None:
+    def __init__(self, session_id: str, lean: bool = False) -> None:
         self._session_id = session_id
+        # The reply activity records the reply itself (ChatSessionInput.lean_turn).
+        self._lean = lean
         # The reply streaming in each conversation, by the user message it answers.
         self._replying: dict[AgentType, tuple[str, workflow.ActivityHandle[GeneratedReply]]] = {}
         # Queued turns whose reply was stopped before it started.
@@ -91,29 +93,16 @@ class TurnPipeline:
                     start_to_close_timeout=LOCAL_STEP_TIMEOUT,
                     retry_policy=TURN_STEP_RETRY,
                 )
-            decision = await workflow.execute_local_activity_method(
-                Conductor.route,
-                RouteInput(session_id, conversation, turn.message, turn.seq),
-                start_to_close_timeout=LOCAL_STEP_TIMEOUT,
-                retry_policy=TURN_STEP_RETRY,
-            )
-            if decision.handoff_reason is not None:
-                await workflow.execute_local_activity_method(
-                    PostOffice.announce_handoff,
-                    HandoffInput(
-                        session_id,
-                        conversation,
-                        decision.author,
-                        decision.handoff_reason,
-                        turn.message_id,
-                    ),
-                    start_to_close_timeout=LOCAL_STEP_TIMEOUT,
-                    retry_policy=TURN_STEP_RETRY,
-                )
+            # Routed during admission when no earlier turn waited; a handoff then announced.
+            decision = turn.decision
+            if decision is None:
+                decision = await self._route(conversation, turn)
             outcome = None
             if decision.capability is not None:
                 outcome = await self._run_capability(decision.capability, conversation)
             reply = await self._generate_reply(conversation, turn, decision.author, outcome)
+            if reply.recorded:  # by the reply activity itself
+                return
             await workflow.execute_local_activity_method(
                 PostOffice.record_reply,
                 RecordReplyInput(
@@ -133,6 +122,28 @@ class TurnPipeline:
         except ActivityError as error:
             workflow.logger.warning("turn for %s failed: %s", turn.message_id, error.cause)
             await self._report_turn_failure(conversation, turn, error.cause)
+
+    async def _route(self, conversation: AgentType, turn: Turn) -> RouteDecision:
+        decision = await workflow.execute_local_activity_method(
+            Conductor.route,
+            RouteInput(self._session_id, conversation, turn.message, turn.seq),
+            start_to_close_timeout=LOCAL_STEP_TIMEOUT,
+            retry_policy=TURN_STEP_RETRY,
+        )
+        if decision.handoff_reason is not None:
+            await workflow.execute_local_activity_method(
+                PostOffice.announce_handoff,
+                HandoffInput(
+                    self._session_id,
+                    conversation,
+                    decision.author,
+                    decision.handoff_reason,
+                    turn.message_id,
+                ),
+                start_to_close_timeout=LOCAL_STEP_TIMEOUT,
+                retry_policy=TURN_STEP_RETRY,
+            )
+        return decision
 
     async def _run_capability(
         self, request: CapabilityRequest, conversation: AgentType
@@ -176,6 +187,8 @@ class TurnPipeline:
                 message=turn.message,
                 capability=capability,
                 in_reply_to_event_id=turn.event_id,
+                # Whether it recorded the reply is in its result: replay follows the run.
+                record=self._lean,
             ),
             start_to_close_timeout=REPLY_TIMEOUT,
             heartbeat_timeout=REPLY_HEARTBEAT_TIMEOUT,

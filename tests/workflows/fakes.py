@@ -9,14 +9,15 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from temporalio import activity
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from activities.agent_replies import GeneratedReply, GenerateReplyInput
+from activities.agent_replies import GeneratedReply, GenerateReplyInput, reply_record
 from activities.conductor import RouteDecision, RouteInput
+from activities.intake import AcceptedMessage, AcceptMessageInput, Intake
 from activities.orchestration import RunCapabilityInput
 from activities.post_office import (
     ForgetSessionInput,
@@ -74,6 +75,17 @@ class FakeTurnActivities:
         self._seqs[input.message_id] = self._seq[input.conversation]
         return RecordResult(f"{len(self.recorded_users)}-0", self._seq[input.conversation], True)
 
+    @activity.defn(name="accept_message")
+    async def accept_message(self, input: AcceptMessageInput) -> AcceptedMessage:
+        """The real intake, over the fakes of the steps it stands for."""
+        return await Intake(cast(Any, self), cast(Any, self), cast(Any, self)).accept_message(input)
+
+    async def all_answered(
+        self, session_id: str, conversation: AgentType, message_ids: list[str]
+    ) -> bool:
+        answered = {recorded.in_reply_to for recorded in self.replies_recorded}
+        return answered.issuperset(message_ids)
+
     @activity.defn(name="read_message")
     async def read_message(self, input: ReadMessageInput) -> str:
         self.messages_read.append(input)
@@ -115,6 +127,7 @@ class FakeTurnActivities:
     async def generate_reply(self, input: GenerateReplyInput) -> GeneratedReply:
         self.replies_started.append(input)
         self.started[input.message].set()
+        reply = GeneratedReply(input.message_id, f"reply to {input.message}")
         held = self.hold.get(input.message)
         if held is not None:
             try:
@@ -122,8 +135,11 @@ class FakeTurnActivities:
                     activity.heartbeat()
                     await asyncio.sleep(0.05)
             except asyncio.CancelledError:
-                return GeneratedReply(input.message_id, "partial", cancelled=True)
-        return GeneratedReply(input.message_id, f"reply to {input.message}")
+                reply = GeneratedReply(input.message_id, "partial", cancelled=True)
+        if input.record:  # as the real activity does: recorded in the same step
+            await self.record_reply(reply_record(input, reply, timestamp=""))
+            reply.recorded = True
+        return reply
 
     @activity.defn(name="record_reply")
     async def record_reply(self, input: RecordReplyInput) -> RecordResult:
@@ -137,6 +153,7 @@ class FakeTurnActivities:
 
     def all(self) -> list[Any]:
         return [
+            self.accept_message,
             self.admit_message,
             self.record_user_message,
             self.read_message,

@@ -48,13 +48,20 @@ class Session:
     task_queue: str
     fakes: FakeTurnActivities
     session_id: str
+    # Admission in one local activity (sessions the edge starts now) or in two (older ones).
+    lean_turn: bool = False
 
     def start_operation(
         self, max_turns_per_run: int
     ) -> WithStartWorkflowOperation[ChatSessionWorkflow, None]:
         return WithStartWorkflowOperation(
             ChatSessionWorkflow.run,
-            ChatSessionInput(self.session_id, "user-1", max_turns_per_run=max_turns_per_run),
+            ChatSessionInput(
+                self.session_id,
+                "user-1",
+                max_turns_per_run=max_turns_per_run,
+                lean_turn=self.lean_turn,
+            ),
             id=session_workflow_id(self.session_id),
             task_queue=self.task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
@@ -87,12 +94,14 @@ class Session:
                 await asyncio.sleep(0.02)
 
 
-@pytest.fixture
-async def session(workflow_env: WorkflowEnvironment) -> AsyncIterator[Session]:
+@pytest.fixture(params=[False, True], ids=["classic-turn", "lean-turn"])
+async def session(
+    workflow_env: WorkflowEnvironment, request: pytest.FixtureRequest
+) -> AsyncIterator[Session]:
     fakes = FakeTurnActivities()
     task_queue = f"test-{uuid.uuid4()}"
     async with fake_worker(workflow_env.client, task_queue, fakes):
-        session = Session(workflow_env, task_queue, fakes, uuid.uuid4().hex)
+        session = Session(workflow_env, task_queue, fakes, uuid.uuid4().hex, request.param)
         yield session
         # A run left behind would hold up time skipping for the tests after this one. Close it
         # gracefully: terminating it in the middle of a workflow task leaves the test server
