@@ -59,6 +59,7 @@ async def begin(session: Session) -> None:
 async def finish(session: Session) -> None:
     fakes = session.fakes
     async with fake_worker(session.env.client, session.task_queue, fakes):
+        print("polling", flush=True)  # the test sends its message once this worker is up
         await session.handle.result()
     outcome = {
         "started": [dataclasses.asdict(reply) for reply in fakes.replies_started],

@@ -180,6 +180,10 @@ async def test_a_session_begun_here_finishes_on_a_worker_of_the_previous_version
 
     previous, log = await _start(shared, previous_sources, "finish")
     try:
+        # On a busy machine the previous version's worker takes a while to start; an update
+        # sent before it polls would wait for it and time out.
+        if await _line(previous, lambda line: line == b"polling") is None:
+            pytest.fail("the previous version's worker did not start:\n" + _tail(log))
         session = shared.session(FakeTurnActivities())
         # Answered by the previous version's worker, after it replays what this one wrote.
         await asyncio.wait_for(session.send(GUIDE, "and now?", "new-1"), 60)
