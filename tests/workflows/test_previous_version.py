@@ -7,7 +7,7 @@ release begins a session: it answers a message, accepts one that the guide hands
 and starts its reply, queues a third and stops it, and is killed mid-reply, as a deployment
 that does not wait leaves it. A worker of the other release then takes over: it replays the
 history the first one wrote, runs the reply activity that one scheduled (retried after the
-heartbeat timeout), answers a new message and completes the session. Old to new is a deploy;
+heartbeat timeout) and completes the session; this release also answers a new message first. Old to new is a deploy;
 new to old is a rolling deploy's overlap, where both run side by side (docs/operations.md).
 
 What they prove: each release's own code wrote the history it hands over; the other replays all
