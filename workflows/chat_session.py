@@ -71,7 +71,7 @@ class ChatSessionWorkflow:
         self._turns_this_run = 0
         self._last_message_at = workflow.now()
         self._failure: BaseException | None = None
-        self._turns = TurnPipeline(input.session_id, lean=input.lean_turn)
+        self._pipeline = TurnPipeline(input.session_id, lean=input.lean_turn)
         # Each accepted message's trace, so its turn joins it even when it runs in the task of
         # an earlier message's turn. Not carried over continue-as-new: traces are best effort.
         self._turn_traces: dict[str, tracing.Context] = {}
@@ -185,9 +185,9 @@ class ChatSessionWorkflow:
             turns_this_run=self._turns_this_run,
             conversations=[
                 ConversationStatus(
-                    c, state.turns_completed, len(state.pending), state.last_activity
+                    conversation, state.turns_completed, len(state.pending), state.last_activity
                 )
-                for c, state in self._conversations.items()
+                for conversation, state in self._conversations.items()
             ],
         )
 
@@ -200,11 +200,11 @@ class ChatSessionWorkflow:
     def cancel_reply(self, input: CancelReplyInput) -> None:
         """Stop a reply: the streaming one is cut short, a queued one is never started."""
         message_id = input.message_id.removeprefix("r-")
-        if self._turns.stop_streaming(input.conversation, message_id):
+        if self._pipeline.stop_streaming(input.conversation, message_id):
             return
         state = self._conversations.get(input.conversation)
         if state is not None and any(t.message_id == message_id for t in state.pending):
-            self._turns.skip_reply(message_id)
+            self._pipeline.skip_reply(message_id)
 
     # --- turns ---------------------------------------------------------------------------
 
@@ -220,7 +220,7 @@ class ChatSessionWorkflow:
                 turn = state.pending[0]
                 self._show_details()
                 with tracing.resumed(self._turn_traces.pop(turn.message_id, None)):
-                    await self._turns.run(conversation, turn)
+                    await self._pipeline.run(conversation, turn)
                 state.pending.pop(0)
                 state.turns_completed += 1
                 state.last_activity = workflow.now().isoformat()
