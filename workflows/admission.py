@@ -62,16 +62,16 @@ async def admit(
         )
 
     if session.lean_turn:
-        id, now = message_id(), workflow.now().isoformat()
+        assigned, now = message_id(), workflow.now().isoformat()
         accepted = await workflow.execute_local_activity_method(
             Intake.accept_message,
-            AcceptMessageInput(admit_input, record_input(id, now), route=True, after=after),
+            AcceptMessageInput(admit_input, record_input(assigned, now), route=True, after=after),
             start_to_close_timeout=LOCAL_STEP_TIMEOUT,
             retry_policy=ADMISSION_RETRY,
         )
         _refuse_unless_admitted(accepted.admission)
         assert accepted.recorded is not None
-        return Admitted(id, accepted.recorded, now, accepted.decision)
+        return Admitted(assigned, accepted.recorded, now, accepted.decision)
     admission = await workflow.execute_local_activity_method(
         TrafficCop.admit_message,
         admit_input,
@@ -79,14 +79,14 @@ async def admit(
         retry_policy=ADMISSION_RETRY,
     )
     _refuse_unless_admitted(admission)
-    id, now = message_id(), workflow.now().isoformat()
+    assigned, now = message_id(), workflow.now().isoformat()
     recorded = await workflow.execute_local_activity_method(
         PostOffice.record_user_message,
-        record_input(id, now),
+        record_input(assigned, now),
         start_to_close_timeout=LOCAL_STEP_TIMEOUT,
         retry_policy=ADMISSION_RETRY,
     )
-    return Admitted(id, recorded, now)
+    return Admitted(assigned, recorded, now)
 
 
 def _refuse_unless_admitted(admission: Admission) -> None:
