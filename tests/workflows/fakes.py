@@ -22,6 +22,7 @@ from activities.orchestration import RunCapabilityInput
 from activities.post_office import (
     ForgetSessionInput,
     HandoffInput,
+    PublishStepInput,
     ReadMessageInput,
     RecordReplyInput,
     RecordResult,
@@ -57,6 +58,7 @@ class FakeTurnActivities:
     capabilities_run: list[RunCapabilityInput] = field(default_factory=list)
     messages_read: list[ReadMessageInput] = field(default_factory=list)
     forgotten: list[ForgetSessionInput] = field(default_factory=list)
+    steps_published: list[PublishStepInput] = field(default_factory=list)
     _seq: dict[AgentType, int] = field(default_factory=lambda: defaultdict(int))
     _seqs: dict[str, int] = field(default_factory=dict)
 
@@ -146,6 +148,11 @@ class FakeTurnActivities:
         self.replies_recorded.append(input)
         return RecordResult("9-0", 0, True)
 
+    @activity.defn(name="publish_step")
+    async def publish_step(self, input: PublishStepInput) -> str:
+        self.steps_published.append(input)
+        return "9-2"
+
     @activity.defn(name="report_turn_failure")
     async def report_turn_failure(self, input: TurnFailedInput) -> str:
         self.failures.append(input)
@@ -164,6 +171,7 @@ class FakeTurnActivities:
             self.record_reply,
             self.announce_handoff,
             self.report_turn_failure,
+            self.publish_step,
         ]
 
     def replies_for(self, conversation: AgentType) -> list[str]:
