@@ -263,6 +263,7 @@ class AgentWebSocketSDK:
                 max_turns_per_run=settings.max_turns_per_run,
                 closed_retention_seconds=settings.closed_session_retention_seconds,
                 lean_turn=settings.lean_turn,
+                visible_steps=settings.visible_steps,
             ),
             id=session_workflow_id(session.session_id),
             task_queue=settings.task_queue,

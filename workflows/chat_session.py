@@ -79,7 +79,9 @@ class ChatSessionWorkflow:
         self._turns_this_run = 0
         self._last_message_at = workflow.now()
         self._failure: BaseException | None = None
-        self._turns = TurnPipeline(input.session_id, lean=input.lean_turn)
+        self._turns = TurnPipeline(
+            input.session_id, lean=input.lean_turn, steps=input.visible_steps
+        )
         # Each accepted message's trace, so its turn joins it even when it runs in the task of
         # an earlier message's turn. Not carried over continue-as-new: traces are best effort.
         self._turn_traces: dict[str, tracing.Context] = {}

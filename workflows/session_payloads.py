@@ -178,6 +178,9 @@ class ChatSessionInput:
     # reply activity record the reply. Off in runs begun before it existed, and wherever a
     # worker without it may still take the session over.
     lean_turn: bool = False
+    # Show each capability run as a step of its reply (workflows/turn_steps.py). Off in runs
+    # begun before steps existed, and wherever a worker without them may take the session over.
+    visible_steps: bool = False
     # Carried over continue-as-new.
     conversations: dict[AgentType, ConversationState] = field(default_factory=dict)
     recent_acks: dict[str, SubmitMessageResult] = field(default_factory=dict)

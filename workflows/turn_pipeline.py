@@ -63,7 +63,7 @@ CAPABILITY_RETRY = RetryPolicy(maximum_attempts=3, initial_interval=timedelta(se
 class TurnPipeline:
     """Runs the turns of one session, and stops the replies the user asks to stop."""
 
-    def __init__(self, session_id: str, lean: bool = False) -> None:
+    def __init__(self, session_id: str, lean: bool = False, steps: bool = False) -> None:
         self._session_id = session_id
         # The reply activity records the reply itself (ChatSessionInput.lean_turn).
         self._lean = lean
@@ -71,7 +71,8 @@ class TurnPipeline:
         self._replying: dict[AgentType, tuple[str, workflow.ActivityHandle[GeneratedReply]]] = {}
         # Queued turns whose reply was stopped before it started.
         self._cancelled: set[str] = set()
-        # Capability runs shown as steps of their reply (workflows/turn_steps.py).
+        # Capability runs shown as steps of their reply (ChatSessionInput.visible_steps).
+        self._visible_steps = steps
         self._steps = StepRunner(
             session_id,
             (LOCAL_STEP_TIMEOUT, TURN_STEP_RETRY),
@@ -109,7 +110,7 @@ class TurnPipeline:
             outcome = None
             steps = None
             if decision.capability is not None:
-                if workflow.patched(STEPS_PATCH):
+                if self._visible_steps and workflow.patched(STEPS_PATCH):
                     outcome, step = await self._steps.run(
                         conversation,
                         turn.message_id,

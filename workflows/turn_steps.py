@@ -3,8 +3,10 @@
 A step publishes `step_started` before the capability runs and `step_finished` after it
 (done, failed with the reason, or cancelled when the user stopped the reply or edited the
 message meanwhile); the reply's history entry keeps the finished steps, so a reloaded page
-shows them too. Turns of runs begun before steps existed keep their old command sequence:
-the whole thing sits behind the `visible-steps` patch (see TurnPipeline.run).
+shows them too. Sessions begun before steps existed, or while a worker without them may take
+the session over (a rolling deploy), keep their old command sequence: steps run only when the
+session's input says so (ChatSessionInput.visible_steps, from VISIBLE_STEPS) and behind the
+`visible-steps` patch (see TurnPipeline.run).
 """
 
 from __future__ import annotations

@@ -11,11 +11,19 @@ from temporalio.exceptions import ApplicationError
 from agents.capabilities import Capability
 from agents.catalog import AgentType
 from foundations.errors import ErrorCode
-from tests.workflows.test_chat_session import GUIDE, Session, session  # noqa: F401 (fixture)
+from tests.workflows import test_chat_session
+from tests.workflows.test_chat_session import GUIDE, Session
 from workflows.chat_session import ChatSessionWorkflow, SubmitMessageResult
 from workflows.session_payloads import EditMessageInput, RegenerateInput
 
 INSIGHTS = AgentType.INSIGHTS_LIAISON
+# The session fixture of the workflow's own tests: a fresh task queue and fakes, both turn kinds.
+session = test_chat_session.session
+
+
+@pytest.fixture(autouse=True)
+def _visible_steps(session: Session) -> None:
+    session.visible_steps = True
 
 
 async def _regenerate(
@@ -48,6 +56,19 @@ async def test_a_capability_run_is_a_step_published_and_recorded_with_its_reply(
         started.started.step_id,
     )
     assert recorded.capability == "summarize_csv"
+
+
+async def test_a_session_begun_without_steps_runs_its_capability_as_before(
+    session: Session,
+) -> None:
+    # As a worker of a release without steps would: no step events, none recorded.
+    session.visible_steps = False
+    session.fakes.capability_for["summarize my sales.csv"] = Capability.SUMMARIZE_CSV
+    await session.send(INSIGHTS, "summarize my sales.csv")
+    await session.replies(1)
+    assert len(session.fakes.capabilities_run) == 1
+    assert session.fakes.steps_published == []
+    assert not session.fakes.replies_recorded[0].steps
 
 
 async def test_a_turn_without_a_capability_has_no_steps(session: Session) -> None:
