@@ -139,7 +139,8 @@ async def test_feedback_counts_once_per_reply_and_user_and_its_change_counts(
     assert refused["code"] == "unknown_message"
     # `make feedback-export` writes cases the routing evaluation takes.
     exported = tmp_path / "feedback.jsonl"
-    subprocess.run(
+    await asyncio.to_thread(
+        subprocess.run,
         [sys.executable, "-m", "foundations.feedback", "--out", str(exported)],
         cwd=ROOT,
         env={**os.environ, "REDIS_URL": stack.redis_url},
