@@ -24,6 +24,7 @@ with workflow.unsafe.imports_passed_through():
         PostOffice,
         ReadMessageInput,
         RecordReplyInput,
+        StepRecord,
         TurnFailedInput,
         reply_id,
     )
@@ -31,7 +32,6 @@ with workflow.unsafe.imports_passed_through():
     from agents.catalog import AgentType
     from agents.replies import CapabilityOutcome
     from foundations.errors import ErrorCode
-    from foundations.server_events import RecordedStep
 
 from workflows.session_payloads import Turn
 from workflows.turn_steps import STEPS_PATCH, StepRunner
@@ -194,7 +194,7 @@ class TurnPipeline:
         turn: Turn,
         author: AgentType,
         capability: CapabilityOutcome | None,
-        steps: list[RecordedStep] | None = None,
+        steps: list[StepRecord] | None = None,
     ) -> GeneratedReply:
         # A regenerated reply has an id of its own (Turn.reply_id).
         reply = turn.reply_id or reply_id(turn.message_id)
