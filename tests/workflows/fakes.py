@@ -59,6 +59,8 @@ class FakeTurnActivities:
     messages_read: list[ReadMessageInput] = field(default_factory=list)
     forgotten: list[ForgetSessionInput] = field(default_factory=list)
     steps_published: list[PublishStepInput] = field(default_factory=list)
+    # Capability runs wait on this event when one is set.
+    hold_capability: asyncio.Event | None = None
     _seq: dict[AgentType, int] = field(default_factory=lambda: defaultdict(int))
     _seqs: dict[str, int] = field(default_factory=dict)
 
@@ -118,6 +120,8 @@ class FakeTurnActivities:
     @activity.defn(name="run_capability")
     async def run_capability(self, input: RunCapabilityInput) -> CapabilityOutcome:
         self.capabilities_run.append(input)
+        if self.hold_capability is not None:
+            await self.hold_capability.wait()
         return CapabilityOutcome(input.request.capability.value, True, "3 rows, 2 columns")
 
     @activity.defn(name="announce_handoff")

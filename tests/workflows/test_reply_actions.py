@@ -13,7 +13,7 @@ from agents.catalog import AgentType
 from foundations.errors import ErrorCode
 from tests.workflows import test_chat_session
 from tests.workflows.test_chat_session import GUIDE, Session
-from workflows.chat_session import ChatSessionWorkflow, SubmitMessageResult
+from workflows.chat_session import CancelReplyInput, ChatSessionWorkflow, SubmitMessageResult
 from workflows.session_payloads import EditMessageInput, RegenerateInput
 
 INSIGHTS = AgentType.INSIGHTS_LIAISON
@@ -55,6 +55,32 @@ async def test_a_capability_run_is_a_step_published_and_recorded_with_its_reply(
         started.step_id,
     )
     assert recorded.capability == "summarize_csv"
+
+
+async def test_stopping_a_reply_while_its_capability_runs_cancels_the_step(
+    session: Session,
+) -> None:
+    fakes = session.fakes
+    fakes.capability_for["summarize my sales.csv"] = Capability.SUMMARIZE_CSV
+    release = fakes.hold_capability = asyncio.Event()
+    try:
+        ack = await session.send(INSIGHTS, "summarize my sales.csv")
+        async with asyncio.timeout(10):
+            while not fakes.capabilities_run:
+                await asyncio.sleep(0.02)
+        await session.handle.signal(
+            ChatSessionWorkflow.cancel_reply, CancelReplyInput(INSIGHTS, ack.message_id)
+        )
+        await session.replies(1)
+    finally:
+        release.set()
+    _, finished = fakes.steps_published
+    assert finished.outcome == "cancelled"
+    [stopped] = fakes.replies_recorded
+    assert stopped.cancelled and stopped.steps is not None
+    assert [step.outcome for step in stopped.steps] == ["cancelled"]
+    # The reply was never generated.
+    assert fakes.replies_started == []
 
 
 async def test_a_session_begun_without_steps_runs_its_capability_as_before(
