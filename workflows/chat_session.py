@@ -27,7 +27,7 @@ with workflow.unsafe.imports_passed_through():
     from foundations import tracing
     from foundations.errors import ErrorCode
 
-from workflows.admission import admit
+from workflows.admission import admit, admit_again
 from workflows.session_payloads import (
     AGENT_TYPES_ATTRIBUTE,
     MAX_PENDING_TURNS,
@@ -212,6 +212,7 @@ class ChatSessionWorkflow:
                     "Only the latest reply of a conversation can be regenerated.",
                     type=ErrorCode.NOT_LATEST_REPLY,
                 )
+            await admit_again(self._input, input.conversation, input.message)
             message_id = answered_message_id(input.reply_id)
             self._conversation(input.conversation).pending.append(
                 Turn(

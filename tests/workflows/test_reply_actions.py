@@ -10,6 +10,7 @@ from temporalio.exceptions import ApplicationError
 
 from agents.capabilities import Capability
 from agents.catalog import AgentType
+from foundations.admission import Admission
 from foundations.errors import ErrorCode
 from tests.workflows import test_chat_session
 from tests.workflows.test_chat_session import GUIDE, Session
@@ -140,6 +141,17 @@ async def test_regenerating_a_reply_that_is_no_longer_the_latest_is_refused(
         await _regenerate(session, f"r-{ack.message_id}", "regen-2", ack.seq, latest=False)
     assert isinstance(refused.value.cause, ApplicationError)
     assert refused.value.cause.type == ErrorCode.NOT_LATEST_REPLY
+
+
+async def test_a_regenerate_counts_against_the_limits_like_a_message(session: Session) -> None:
+    ack = await session.send(GUIDE, "hello")
+    await session.replies(1)
+    session.fakes.refuse_with = Admission(False, ErrorCode.RATE_LIMITED, "Slow down.")
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await _regenerate(session, f"r-{ack.message_id}", "regen-3", ack.seq)
+    assert isinstance(refused.value.cause, ApplicationError)
+    assert refused.value.cause.type == ErrorCode.RATE_LIMITED
+    assert [r.message for r in session.fakes.replies_started] == ["hello"]
 
 
 async def test_editing_a_message_stops_its_streaming_reply_and_answers_the_new_text(
