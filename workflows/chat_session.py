@@ -243,10 +243,12 @@ class ChatSessionWorkflow:
 
     @workflow.update
     async def edit_message(self, input: EditMessageInput) -> SubmitMessageResult:
-        """Stop the reply to the edited message if it is still coming, then accept the new
-        text as a message that refers to the old one (`message_edited` tells every tab)."""
+        """Accept the new text as a message that refers to the old one (`message_edited` tells
+        every tab), then stop the old message's reply if it is still coming. A refused edit
+        (a limit, the policy) leaves the old reply alone."""
+        result = await self._accept(input.submitted(), edits=input.edits)
         self.cancel_reply(CancelReplyInput(input.conversation, input.edits))
-        return await self._accept(input.submitted(), edits=input.edits)
+        return result
 
     @edit_message.validator
     def validate_edit_message(self, input: EditMessageInput) -> None:
