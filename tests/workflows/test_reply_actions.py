@@ -172,3 +172,20 @@ async def test_editing_a_message_stops_its_streaming_reply_and_answers_the_new_t
     assert fakes.recorded_users[edited.message_id].edits == ack.message_id
     # Both versions stay recorded.
     assert ack.message_id in fakes.recorded_users
+
+
+async def test_a_refused_edit_leaves_the_streaming_reply_alone(session: Session) -> None:
+    fakes = session.fakes
+    release = fakes.hold["a long story"] = asyncio.Event()
+    ack = await session.send(GUIDE, "a long story")
+    await asyncio.wait_for(fakes.started["a long story"].wait(), 10)
+    fakes.refuse_with = Admission(False, ErrorCode.RATE_LIMITED, "Slow down.")
+    with pytest.raises(WorkflowUpdateFailedError):
+        await session.handle.execute_update(
+            ChatSessionWorkflow.edit_message,
+            EditMessageInput(GUIDE, ack.message_id, "a short story", "edit-2"),
+        )
+    release.set()
+    await session.replies(1)
+    [reply] = fakes.replies_recorded
+    assert (reply.cancelled, reply.content) == (False, "reply to a long story")
