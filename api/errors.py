@@ -68,6 +68,8 @@ ERRORS: dict[ErrorCode, Answer] = {
     ErrorCode.NOT_FOUND: Answer(404),
     ErrorCode.METHOD_NOT_ALLOWED: Answer(405),
     ErrorCode.TOO_MANY_UPLOADS: Answer(409),
+    ErrorCode.UNKNOWN_MESSAGE: Answer(404),
+    ErrorCode.NOT_LATEST_REPLY: Answer(409),
 }
 
 # Errors raised by the services the edge calls, by the code they stand for.
@@ -150,8 +152,8 @@ def responses(*statuses: int) -> dict[int | str, dict[str, object]]:
     described = {
         400: "The body is not valid JSON.",
         401: "The session token is invalid or has expired.",
-        404: "No such pillar.",
-        409: "The session holds its maximum of files.",
+        404: "No such pillar, or no such message in the conversation.",
+        409: "Conflict: the session holds its maximum of files, or the reply is not the latest.",
         413: "The request body is larger than the limit.",
         422: "The request or its message was refused; `code` says why.",
         429: "Rate limited; `Retry-After` says how many seconds to wait.",

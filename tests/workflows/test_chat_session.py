@@ -51,6 +51,8 @@ class Session:
     session_id: str
     # Admission in one local activity (sessions the edge starts now) or in two (older ones).
     lean_turn: bool = False
+    # Capability runs shown as steps (sessions the edge starts now).
+    visible_steps: bool = False
 
     def start_operation(
         self, max_turns_per_run: int
@@ -62,6 +64,7 @@ class Session:
                 "user-1",
                 max_turns_per_run=max_turns_per_run,
                 lean_turn=self.lean_turn,
+                visible_steps=self.visible_steps,
             ),
             id=session_workflow_id(self.session_id),
             task_queue=self.task_queue,
