@@ -23,14 +23,14 @@ from api.deps import EdgeState
 from api.live_relay import LiveRelay
 from api.metrics import router as metrics_router
 from foundations.admission import ContentPolicy, EdgeAdmission, MessageAdmission, RateLimits
-from foundations.clients import communication_foundation, open_redis
+from foundations.clients import communication_foundation, open_redis, temporal_data_converter
 from foundations.communication import CommunicationFoundation
 from foundations.gateway import PlatformGateway, Realm
-from foundations.payload_converter import DATA_CONVERTER
 from foundations.sessions import SessionStore
 from foundations.settings import Settings, get_settings
 from foundations.tracing import temporal_plugins
 from foundations.uploads import UploadStore
+from workflows.session_payloads import is_session_workflow_id
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +60,8 @@ def create_app(
             settings.temporal_address,
             namespace=settings.temporal_namespace,
             plugins=temporal_plugins(),
-            data_converter=DATA_CONVERTER,
+            # The worker's converter: what one side seals, the other must open.
+            data_converter=temporal_data_converter(settings, redis_client, is_session_workflow_id),
         )
         gateway = PlatformGateway(
             {
