@@ -14,7 +14,7 @@ from foundations.communication import CommunicationFoundation
 from foundations.metrics import CountingRedis
 from foundations.payload_codec import encrypted_data_converter
 from foundations.payload_converter import DATA_CONVERTER
-from foundations.payload_keys import open_payload_keys
+from foundations.payload_keys import PayloadKeyStore
 from foundations.settings import Settings
 
 
@@ -36,13 +36,13 @@ def communication_foundation(client: redis.Redis, settings: Settings) -> Communi
 
 
 def temporal_data_converter(
-    settings: Settings, client: redis.Redis, is_chat: Callable[[str], bool]
+    settings: Settings, keys: PayloadKeyStore, is_chat: Callable[[str], bool]
 ) -> DataConverter:
     """The one converter of the worker and the API's client: payloads sealed per chat
     (`is_chat(workflow_id)`), or only read while `PAYLOAD_ENCRYPTION=decode` (docs/privacy.md).
-    Raises ValueError on a bad master key file."""
+    The process's one key store: deleting a key through it forgets it at once."""
     return encrypted_data_converter(
-        open_payload_keys(settings, client),
+        keys,
         base=DATA_CONVERTER,
         seal=settings.payload_encryption == "on",
         own_key=is_chat,

@@ -12,6 +12,7 @@ from temporalio.worker import Worker
 
 from foundations.clients import open_redis, temporal_data_converter
 from foundations.metrics import WORKER_METRICS, export, serve_metrics, temporal_runtime
+from foundations.payload_keys import open_payload_keys
 from foundations.settings import get_settings
 from foundations.tracing import (
     configure_logging,
@@ -35,14 +36,15 @@ async def main() -> None:
     # command: make it before any workflow runs, or the workflow sandbox warns about imports
     # after workflows loaded (and it would fail the worker early if Redis is unreachable).
     await redis_client.ping()
+    payload_keys = open_payload_keys(settings, redis_client)
     client = await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
         runtime=temporal_runtime(settings.metrics_host, settings.temporal_metrics_port),
         plugins=temporal_plugins(),
-        data_converter=temporal_data_converter(settings, redis_client, is_session_workflow_id),
+        data_converter=temporal_data_converter(settings, payload_keys, is_session_workflow_id),
     )
-    worker = chat_worker(client, redis_client, settings)
+    worker = chat_worker(client, redis_client, settings, payload_keys=payload_keys)
     logger.info("worker polling task queue %s", settings.task_queue)
     try:
         await run_until_signalled(worker, settings.worker_graceful_shutdown_seconds)

@@ -24,6 +24,7 @@ from temporalio.common import WorkflowIDConflictPolicy
 from agents.capabilities import Capability
 from agents.catalog import AgentType
 from foundations.clients import temporal_data_converter
+from foundations.payload_keys import PayloadKeyStore
 from foundations.settings import Settings
 from tests.conftest import start_workflow_env
 from tests.lone_redis import lone_redis
@@ -77,7 +78,7 @@ async def record_encrypted(env: Client, fakes: FakeTurnActivities) -> None:
         await keys_redis.set(f"payload-key:{key_id}", key.hex())
         config = env.config()
         config["data_converter"] = temporal_data_converter(
-            Settings(), keys_redis, is_session_workflow_id
+            Settings(), PayloadKeyStore(keys_redis, 60), is_session_workflow_id
         )
         encrypted = Client(**config)
         task_queue = f"record-{uuid.uuid4()}"

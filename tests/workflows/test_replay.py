@@ -15,6 +15,7 @@ from temporalio.worker import Replayer
 from foundations.clients import temporal_data_converter
 from foundations.payload_codec import ENCODING
 from foundations.payload_converter import DATA_CONVERTER
+from foundations.payload_keys import PayloadKeyStore
 from foundations.settings import Settings
 from tests.payload_sizes import payloads
 from tests.workflows.record_histories import replay_keys
@@ -51,7 +52,9 @@ async def test_history_replays(path: Path, request: pytest.FixtureRequest) -> No
         client = redis.Redis.from_url(request.getfixturevalue("lone_redis_url"))
         for key_id, key in json.loads(keys.read_text()).items():
             await client.set(f"payload-key:{key_id}", key)
-        converter = temporal_data_converter(Settings(), client, is_session_workflow_id)
+        converter = temporal_data_converter(
+            Settings(), PayloadKeyStore(client, 60), is_session_workflow_id
+        )
     try:
         result = await Replayer(
             workflows=[ChatSessionWorkflow],
