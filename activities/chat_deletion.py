@@ -3,6 +3,7 @@ a crash, and run each to the end whatever an earlier attempt got done (docs/priv
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from temporalio import activity
@@ -13,6 +14,10 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from foundations.chat_records import ChatRecords
 from foundations.payload_keys import PayloadKeyStore
+
+# How often, and how many times, one attempt looks for the deleted executions to be gone.
+DELETED_CHECK_INTERVAL = 0.2
+DELETED_CHECKS = 100
 
 
 @dataclass
@@ -92,17 +97,24 @@ class ChatDeletion:
             except RPCError as error:
                 if error.status != RPCStatusCode.NOT_FOUND:
                     raise
-        for run_id in runs_and_current:
-            try:
-                await self._temporal.get_workflow_handle(
-                    step.workflow_id, run_id=run_id or None
-                ).describe()
-            except RPCError as error:
-                if error.status == RPCStatusCode.NOT_FOUND:
-                    continue
-                raise
-            raise ExecutionsRemain(f"a run of {step.workflow_id} is not deleted yet")
-        return ExecutionsDeleted(len(runs))
+        # The server deletes in the background, usually within a second: look again shortly
+        # rather than fail the attempt and wait out the retry policy's backoff.
+        for _ in range(DELETED_CHECKS):
+            if not [run_id for run_id in runs_and_current if await self._exists(step, run_id)]:
+                return ExecutionsDeleted(len(runs))
+            activity.heartbeat()
+            await asyncio.sleep(DELETED_CHECK_INTERVAL)
+        raise ExecutionsRemain(f"a run of {step.workflow_id} is not deleted yet")
+
+    async def _exists(self, step: ChatDeletionStep, run_id: str) -> bool:
+        handle = self._temporal.get_workflow_handle(step.workflow_id, run_id=run_id or None)
+        try:
+            await handle.describe()
+        except RPCError as error:
+            if error.status == RPCStatusCode.NOT_FOUND:
+                return False
+            raise
+        return True
 
     @activity.defn
     async def finish_deletion(self, step: ChatDeletionStep) -> None:

@@ -77,6 +77,7 @@ class ChatDeletionWorkflow:
             ChatDeletion.delete_executions,
             step,
             start_to_close_timeout=DELETION_STEP_TIMEOUT,
+            heartbeat_timeout=SWEEP_HEARTBEAT_TIMEOUT,
             retry_policy=DELETION_RETRY,
         )
         await workflow.execute_activity_method(

@@ -10,68 +10,22 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from urllib.parse import urlparse
 
 import httpx
 import pytest
-import redis.asyncio as redis
 from temporalio.api.enums.v1 import PendingActivityState
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.identity.device import DeviceIdentities, identity_secret
 from devstack.services import Stack, free_port, start_api, start_worker
-from foundations.sessions import SessionStore
-from foundations.settings import Settings
+from tests.integration.owned_chats import chat_keys, device, new_chat
 from tests.integration.redis_proxy import RedisProxy
 from tests.stack import RunningStack
 from workflows.chat_deletion import deletion_workflow_id
 from workflows.session_payloads import session_workflow_id
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass
-class Chat:
-    chat_id: str
-    session_token: str
-    owner: dict[str, str]
-
-
-async def device(redis_url: str) -> tuple[dict[str, str], str]:
-    """A device identity's Authorization header and user id, minted with the API's secret."""
-    client = redis.Redis.from_url(redis_url)
-    secret = await identity_secret(Settings(redis_url=redis_url), client)
-    await client.aclose()
-    token, user = DeviceIdentities(secret).issue()
-    return {"Authorization": f"Bearer {token}"}, user.id
-
-
-async def new_chat(http: httpx.AsyncClient, redis_url: str) -> Chat:
-    """A chat of a new device user with a message in two conversations."""
-    owner, user_id = await device(redis_url)
-    # The session store directly: the chat is its user's, as a chat the page starts will be.
-    client = redis.Redis.from_url(redis_url)
-    grant = await SessionStore(client, 3600).create(user_id)
-    await client.aclose()
-    chat = Chat(grant.record.session_id, grant.token, owner)
-    for path, body in (
-        ("/api/chat/guide", {}),
-        ("/api/chat/liaison", {"pillar": "content"}),
-    ):
-        answer = await http.post(
-            path, json={"message": "my account is 1234", "session_token": grant.token, **body}
-        )
-        assert answer.status_code == 200, answer.text
-    return chat
-
-
-async def chat_keys(redis_url: str, chat_id: str) -> set[str]:
-    client = redis.Redis.from_url(redis_url)
-    keys = {key.decode() async for key in client.scan_iter(match=f"*{chat_id}*")}
-    await client.aclose()
-    return keys
 
 
 async def runs(temporal: Client, chat_id: str) -> list[str]:
@@ -140,11 +94,18 @@ async def test_a_deleted_chat_is_gone_from_redis_and_temporal(
         )
         assert history.status_code == 401
 
+        tombstone = {f"chat-deleting:{chat.chat_id}"}
+        async with asyncio.timeout(30):
+            while await chat_keys(stack.redis_url, chat.chat_id) != tombstone:
+                await asyncio.sleep(0.05)
+        redis_gone = time.monotonic() - started
         await deletion_finished(temporal_client, chat.chat_id)
         elapsed = time.monotonic() - started
         await assert_gone(temporal_client, stack.redis_url, chat.chat_id, run_ids)
         assert (await http.get(share)).status_code == 404
-    logger.info("DELETE to gone: %.2f s", elapsed)
+    logger.info(
+        "DELETE to Redis keys gone: %.2f s; to deletion finished: %.2f s", redis_gone, elapsed
+    )
 
 
 @asynccontextmanager
