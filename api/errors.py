@@ -9,6 +9,7 @@ or, when it has none, goes out as an `error` frame and the socket stays open.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 
 from fastapi import FastAPI, Request
@@ -234,9 +235,18 @@ async def _http_error(request: Request, error: Exception) -> JSONResponse:
 
 
 def _allowed_methods(request: Request) -> list[str]:
-    """The methods the OpenAPI document lists for the request's path."""
-    operations = request.app.openapi()["paths"].get(request.url.path, {})
-    return sorted(method.upper() for method in operations)
+    """The methods the OpenAPI document lists for the request's path (templated paths too)."""
+    allowed: set[str] = set()
+    for path, operations in request.app.openapi()["paths"].items():
+        if _template(path).fullmatch(request.url.path):
+            allowed |= {method.upper() for method in operations}
+    return sorted(allowed)
+
+
+def _template(path: str) -> re.Pattern[str]:
+    """An OpenAPI path (`/api/chats/{chat_id}`) as a pattern its requests' paths match."""
+    parts = re.split(r"(\{[^}/]+\})", path)
+    return re.compile("".join("[^/]+" if p.startswith("{") else re.escape(p) for p in parts))
 
 
 async def _unavailable(request: Request, error: Exception) -> JSONResponse:

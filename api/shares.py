@@ -73,7 +73,7 @@ def _share_not_found() -> EdgeError:
 
 
 @router.post(
-    "/chats/{chat_id}/shares", status_code=201, responses=errors.responses(401, 404, 409, 503)
+    "/chats/{chat_id}/shares", status_code=201, responses=errors.responses(400, 401, 404, 409, 503)
 )
 async def create_share(
     chat_id: OwnedChat, body: CreateShare, edge: Edge, user: CurrentUser, request: Request
