@@ -48,6 +48,8 @@ class ErrorCode(StrEnum):
     # Feedback, regenerate and edit-and-resend.
     UNKNOWN_MESSAGE = "unknown_message"
     NOT_LATEST_REPLY = "not_latest_reply"
+    # Share links.
+    TOO_MANY_SHARES = "too_many_shares"
 
 
 # Refusals written both by the edge's precheck and by the workflow's validator (the authority):

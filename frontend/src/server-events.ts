@@ -51,7 +51,8 @@ export type ErrorCode =
   | "method_not_allowed"
   | "too_many_uploads"
   | "unknown_message"
-  | "not_latest_reply";
+  | "not_latest_reply"
+  | "too_many_shares";
 
 /**
  * A new session; keep the token to come back to it.
