@@ -40,7 +40,9 @@ class AcceptedMessage:
 class Intake:
     """Admission (Traffic Cop), recording (Post Office) and routing (Conductor) in one step."""
 
-    def __init__(self, traffic_cop: TrafficCop, post_office: PostOffice, conductor: Conductor):
+    def __init__(
+        self, traffic_cop: TrafficCop, post_office: PostOffice, conductor: Conductor
+    ) -> None:
         self._traffic_cop = traffic_cop
         self._post_office = post_office
         self._conductor = conductor

@@ -80,6 +80,8 @@ ERRORS: dict[ErrorCode, Answer] = {
     ErrorCode.NOT_FOUND: Answer(404),
     ErrorCode.METHOD_NOT_ALLOWED: Answer(405),
     ErrorCode.TOO_MANY_UPLOADS: Answer(409),
+    ErrorCode.UNKNOWN_MESSAGE: Answer(404),
+    ErrorCode.NOT_LATEST_REPLY: Answer(409),
 }
 
 # Errors raised by the services the edge calls, by the code they stand for.
@@ -164,8 +166,8 @@ def responses(*statuses: int) -> dict[int | str, dict[str, object]]:
         400: "The body is not valid JSON.",
         401: "No identity was proven, or the session token is invalid or has expired.",
         403: "Refused: the caller may not do this (a device claiming a device, say).",
-        404: "No such pillar, or no chat of yours has this id or token.",
-        409: "The session holds its maximum of files, or the device is another account's.",
+        404: "No such pillar, no chat of yours has this id or token, or no such message.",
+        409: "Conflict: the session holds its maximum of files, the reply is not the latest, or the device is another account's.",
         413: "The request body is larger than the limit.",
         422: "The request or its message was refused; `code` says why.",
         429: "Rate limited; `Retry-After` says how many seconds to wait.",

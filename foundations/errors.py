@@ -51,6 +51,9 @@ class ErrorCode(StrEnum):
     NOT_FOUND = "not_found"
     METHOD_NOT_ALLOWED = "method_not_allowed"
     TOO_MANY_UPLOADS = "too_many_uploads"
+    # Feedback, regenerate and edit-and-resend.
+    UNKNOWN_MESSAGE = "unknown_message"
+    NOT_LATEST_REPLY = "not_latest_reply"
 
 
 # Refusals written both by the edge's precheck and by the workflow's validator (the authority):

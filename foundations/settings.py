@@ -201,6 +201,11 @@ class Settings(BaseSettings):
     # workers are gone (docs/operations.md).
     lean_turn: bool = True
 
+    # Visible steps (issue 15): sessions started now show each capability run as a step of
+    # its reply. Workers of a release without steps cannot replay such a session: keep it
+    # false during a rolling deploy from that release, true once its workers are gone.
+    visible_steps: bool = True
+
     # The chat list (api/chats.py)
     # Sessions started now keep the chat list's search attributes (ChatTitle, ChatLastActivity)
     # up to date. Workers of a release without them cannot replay such a session: keep it

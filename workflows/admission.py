@@ -21,6 +21,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.intake import AcceptMessageInput, Intake
     from activities.post_office import PostOffice, RecordResult, RecordUserMessageInput
     from activities.traffic_cop import AdmitInput, TrafficCop
+    from agents.catalog import AgentType
     from foundations.admission import Admission
 
 from workflows.session_payloads import ChatSessionInput, SubmitMessageInput
@@ -45,6 +46,7 @@ async def admit(
     message_id: Callable[[], str],
     owner: str,
     after: list[str],
+    edits: str | None = None,
 ) -> Admitted:
     """Admit and record the message; route it too unless a message in `after` (those whose
     turns are still held) awaits its reply. Raises the refusal."""
@@ -59,19 +61,20 @@ async def admit(
             timestamp=timestamp,
             client_message_id=input.client_message_id,
             owner=owner,
+            edits=edits,
         )
 
     if session.lean_turn:
-        id, now = message_id(), workflow.now().isoformat()
+        assigned, now = message_id(), workflow.now().isoformat()
         accepted = await workflow.execute_local_activity_method(
             Intake.accept_message,
-            AcceptMessageInput(admit_input, record_input(id, now), route=True, after=after),
+            AcceptMessageInput(admit_input, record_input(assigned, now), route=True, after=after),
             start_to_close_timeout=LOCAL_STEP_TIMEOUT,
             retry_policy=ADMISSION_RETRY,
         )
         _refuse_unless_admitted(accepted.admission)
         assert accepted.recorded is not None
-        return Admitted(id, accepted.recorded, now, accepted.decision)
+        return Admitted(assigned, accepted.recorded, now, accepted.decision)
     admission = await workflow.execute_local_activity_method(
         TrafficCop.admit_message,
         admit_input,
@@ -79,14 +82,26 @@ async def admit(
         retry_policy=ADMISSION_RETRY,
     )
     _refuse_unless_admitted(admission)
-    id, now = message_id(), workflow.now().isoformat()
+    assigned, now = message_id(), workflow.now().isoformat()
     recorded = await workflow.execute_local_activity_method(
         PostOffice.record_user_message,
-        record_input(id, now),
+        record_input(assigned, now),
         start_to_close_timeout=LOCAL_STEP_TIMEOUT,
         retry_policy=ADMISSION_RETRY,
     )
-    return Admitted(id, recorded, now)
+    return Admitted(assigned, recorded, now)
+
+
+async def admit_again(session: ChatSessionInput, conversation: AgentType, message: str) -> None:
+    """Count a regenerated turn like a message (limits, policy, a live session); raises the
+    refusal. A regenerate runs the agent again, so it cannot be a way around the limits."""
+    admission = await workflow.execute_local_activity_method(
+        TrafficCop.admit_message,
+        AdmitInput(session.session_id, session.user_id, conversation, message),
+        start_to_close_timeout=LOCAL_STEP_TIMEOUT,
+        retry_policy=ADMISSION_RETRY,
+    )
+    _refuse_unless_admitted(admission)
 
 
 def _refuse_unless_admitted(admission: Admission) -> None:

@@ -83,6 +83,9 @@ class Turn:
     event_id: str = ""
     # Who answers, when decided while the message was admitted (workflows/admission.py).
     decision: RouteDecision | None = None
+    # A regenerated reply: its own id, and the id of the reply it replaces.
+    reply_id: str = ""
+    regenerates: str = ""
 
 
 @dataclass
@@ -140,6 +143,35 @@ class SubmitMessageResult:
 
 
 @dataclass
+class RegenerateInput:
+    """Answer the user message again: a new reply replaces `reply_id`, the latest one."""
+
+    conversation: AgentType
+    reply_id: str
+    client_message_id: str
+    # The user message the reply answers, as recorded (the edge looked it up).
+    seq: int
+    event_id: str = ""
+    # False when a newer reply already replaced `reply_id`: only a duplicate is answered.
+    latest: bool = True
+    # The message's text, admitted again (rate limits and policy count a regenerate too).
+    message: str = ""
+
+
+@dataclass
+class EditMessageInput:
+    """Replace the user message `edits` with `message`: its reply stops, the new one is answered."""
+
+    conversation: AgentType
+    edits: str
+    message: str
+    client_message_id: str
+
+    def submitted(self) -> SubmitMessageInput:
+        return SubmitMessageInput(self.conversation, self.message, self.client_message_id)
+
+
+@dataclass
 class CancelReplyInput:
     conversation: AgentType
     # The reply's id, or the id of the user message it answers.
@@ -177,6 +209,9 @@ class ChatSessionInput:
     # reply activity record the reply. Off in runs begun before it existed, and wherever a
     # worker without it may still take the session over.
     lean_turn: bool = False
+    # Show each capability run as a step of its reply (workflows/turn_steps.py). Off in runs
+    # begun before steps existed, and wherever a worker without them may take the session over.
+    visible_steps: bool = False
     # Keep the chat list's search attributes (title, last activity). Off in runs begun
     # before they existed, and wherever a worker without them may still take the session over.
     chat_list: bool = False
@@ -199,7 +234,13 @@ class ChatSessionInput:
                 conversation: dataclasses.replace(
                     state,
                     pending=[
-                        Turn(turn.message_id, turn.seq, event_id=turn.event_id)
+                        Turn(
+                            turn.message_id,
+                            turn.seq,
+                            event_id=turn.event_id,
+                            reply_id=turn.reply_id,
+                            regenerates=turn.regenerates,
+                        )
                         for turn in state.pending
                     ],
                 )

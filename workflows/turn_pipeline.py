@@ -24,6 +24,7 @@ with workflow.unsafe.imports_passed_through():
         PostOffice,
         ReadMessageInput,
         RecordReplyInput,
+        StepRecord,
         TurnFailedInput,
         reply_id,
     )
@@ -33,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
     from foundations.errors import ErrorCode
 
 from workflows.session_payloads import Turn
+from workflows.turn_steps import STEPS_PATCH, StepRunner
 
 # Local activities: short Redis round trips, run inside the workflow task.
 LOCAL_STEP_TIMEOUT = timedelta(seconds=5)
@@ -61,7 +63,7 @@ CAPABILITY_RETRY = RetryPolicy(maximum_attempts=3, initial_interval=timedelta(se
 class TurnPipeline:
     """Runs the turns of one session, and stops the replies the user asks to stop."""
 
-    def __init__(self, session_id: str, lean: bool = False) -> None:
+    def __init__(self, session_id: str, lean: bool = False, steps: bool = False) -> None:
         self._session_id = session_id
         # The reply activity records the reply itself (ChatSessionInput.lean_turn).
         self._lean = lean
@@ -69,6 +71,13 @@ class TurnPipeline:
         self._replying: dict[AgentType, tuple[str, workflow.ActivityHandle[GeneratedReply]]] = {}
         # Queued turns whose reply was stopped before it started.
         self._cancelled: set[str] = set()
+        # Capability runs shown as steps of their reply (ChatSessionInput.visible_steps).
+        self._visible_steps = steps
+        self._steps = StepRunner(
+            session_id,
+            (LOCAL_STEP_TIMEOUT, TURN_STEP_RETRY),
+            (CAPABILITY_TIMEOUT, CAPABILITY_RETRY),
+        )
 
     def stop_streaming(self, conversation: AgentType, message_id: str) -> bool:
         """Cut short the reply to `message_id` if it is the one streaming; False if it is not."""
@@ -81,6 +90,7 @@ class TurnPipeline:
     def skip_reply(self, message_id: str) -> None:
         """Never start the reply to this queued message: its turn records an empty stopped one."""
         self._cancelled.add(message_id)
+        self._steps.cancel(message_id)
 
     async def run(self, conversation: AgentType, turn: Turn) -> None:
         """Route, reply, record. A failed step ends this turn with an error, not the session."""
@@ -98,9 +108,19 @@ class TurnPipeline:
             if decision is None:
                 decision = await self._route(conversation, turn)
             outcome = None
+            steps = None
             if decision.capability is not None:
-                outcome = await self._run_capability(decision.capability, conversation)
-            reply = await self._generate_reply(conversation, turn, decision.author, outcome)
+                if self._visible_steps and workflow.patched(STEPS_PATCH):
+                    outcome, step = await self._steps.run(
+                        conversation,
+                        turn.message_id,
+                        turn.reply_id or reply_id(turn.message_id),
+                        decision.capability,
+                    )
+                    steps = [step]
+                else:
+                    outcome = await self._run_capability(decision.capability, conversation)
+            reply = await self._generate_reply(conversation, turn, decision.author, outcome, steps)
             if reply.recorded:  # by the reply activity itself
                 return
             await workflow.execute_local_activity_method(
@@ -115,6 +135,10 @@ class TurnPipeline:
                     author=decision.author,
                     cancelled=reply.cancelled,
                     in_reply_to_event_id=turn.event_id,
+                    steps=steps,
+                    regenerates=turn.regenerates or None,
+                    capability=outcome.capability if outcome else None,
+                    provider=reply.provider,
                 ),
                 start_to_close_timeout=LOCAL_STEP_TIMEOUT,
                 retry_policy=TURN_STEP_RETRY,
@@ -170,8 +194,10 @@ class TurnPipeline:
         turn: Turn,
         author: AgentType,
         capability: CapabilityOutcome | None,
+        steps: list[StepRecord] | None = None,
     ) -> GeneratedReply:
-        reply = reply_id(turn.message_id)
+        # A regenerated reply has an id of its own (Turn.reply_id).
+        reply = turn.reply_id or reply_id(turn.message_id)
         if turn.message_id in self._cancelled:
             self._cancelled.discard(turn.message_id)
             return GeneratedReply(reply, "", cancelled=True)
@@ -189,6 +215,8 @@ class TurnPipeline:
                 in_reply_to_event_id=turn.event_id,
                 # Whether it recorded the reply is in its result: replay follows the run.
                 record=self._lean,
+                steps=steps,
+                regenerates=turn.regenerates or None,
             ),
             start_to_close_timeout=REPLY_TIMEOUT,
             heartbeat_timeout=REPLY_HEARTBEAT_TIMEOUT,
@@ -219,6 +247,7 @@ class TurnPipeline:
                     code=ErrorCode.REPLY_FAILED,
                     message=_user_facing(cause),
                     timestamp=workflow.now().isoformat(),
+                    reply_id=turn.reply_id or None,
                 ),
                 start_to_close_timeout=LOCAL_STEP_TIMEOUT,
                 retry_policy=TURN_STEP_RETRY,

@@ -272,9 +272,14 @@ function applyFrame(state: ConversationState, frame: ServerFrame): ConversationS
       }
       return { ...state, notice: error };
     }
+    // Steps, ratings and edits are accepted by the protocol but not drawn by this view yet.
     case "session_created":
     case "gap":
     case "pong":
+    case "step_started":
+    case "step_finished":
+    case "feedback_recorded":
+    case "message_edited":
       return state;
   }
 }

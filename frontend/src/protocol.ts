@@ -86,6 +86,10 @@ const SERVER_FRAME_TYPES: Record<ServerFrame["type"], true> = {
   error: true,
   gap: true,
   pong: true,
+  step_started: true,
+  step_finished: true,
+  feedback_recorded: true,
+  message_edited: true,
 };
 
 /** A server frame from a text message, or null for anything this page cannot use. */
@@ -191,6 +195,8 @@ export const ERROR_ADVICE: Record<ErrorCode, string> = {
   not_found: "Reload the page.",
   method_not_allowed: "Reload the page.",
   too_many_uploads: "Remove a file before adding another.",
+  unknown_message: "Reload the page; that message is no longer in this conversation.",
+  not_latest_reply: "Only the latest reply can be regenerated.",
 };
 
 export function adviceFor(code: string): string {

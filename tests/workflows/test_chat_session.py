@@ -38,7 +38,7 @@ from workflows.chat_session import (
     session_search_attributes,
     session_workflow_id,
 )
-from workflows.session_payloads import LAST_ACTIVITY_ATTRIBUTE, TITLE_ATTRIBUTE
+from workflows.session_payloads import LAST_ACTIVITY_ATTRIBUTE, TITLE_ATTRIBUTE, SessionStatus
 
 GUIDE = AgentType.GUIDE
 CONTENT = AgentType.CONTENT_LIAISON
@@ -52,6 +52,8 @@ class Session:
     session_id: str
     # Admission in one local activity (sessions the edge starts now) or in two (older ones).
     lean_turn: bool = False
+    # Capability runs shown as steps (sessions the edge starts now).
+    visible_steps: bool = False
     # Keeps the chat list's search attributes (sessions the edge starts now).
     chat_list: bool = False
 
@@ -65,6 +67,7 @@ class Session:
                 "user-1",
                 max_turns_per_run=max_turns_per_run,
                 lean_turn=self.lean_turn,
+                visible_steps=self.visible_steps,
                 chat_list=self.chat_list,
             ),
             id=session_workflow_id(self.session_id),
@@ -96,6 +99,16 @@ class Session:
         """Wait until `count` replies have been recorded."""
         async with asyncio.timeout(20):
             while len(self.fakes.replies_recorded) < count:
+                await asyncio.sleep(0.02)
+
+    async def status_after(self, turns: int) -> SessionStatus:
+        """The session's status once it counts `turns` completed turns: a reply is recorded
+        (the fake sees it) a moment before the workflow counts its turn."""
+        async with asyncio.timeout(20):
+            while True:
+                status = await self.handle.query(ChatSessionWorkflow.get_status)
+                if sum(c.turns_completed for c in status.conversations) >= turns:
+                    return status
                 await asyncio.sleep(0.02)
 
 
@@ -199,7 +212,7 @@ async def test_continue_as_new_keeps_counts_pending_turns_and_dedupe(session: Se
     # Two turns per run: the third turn ran in a new run, started by continue-as-new.
     description = await session.handle.describe()
     assert description.run_id is not None
-    status = await session.handle.query(ChatSessionWorkflow.get_status)
+    status = await session.status_after(3)
     guide = next(c for c in status.conversations if c.conversation is GUIDE)
     assert guide.turns_completed == 3
     assert status.turns_this_run < 3
@@ -287,7 +300,7 @@ async def test_status_query_reports_conversations(session: Session) -> None:
     await session.send(GUIDE, "a")
     await session.send(CONTENT, "b")
     await session.replies(2)
-    status = await session.handle.query(ChatSessionWorkflow.get_status)
+    status = await session.status_after(2)
     assert {c.conversation: c.turns_completed for c in status.conversations} == {
         GUIDE: 1,
         CONTENT: 1,
