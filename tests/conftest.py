@@ -25,6 +25,8 @@ from workflows.session_payloads import is_session_workflow_id
 _INDEXED = {
     "Keyword": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
     "KeywordList": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
+    "Text": IndexedValueType.INDEXED_VALUE_TYPE_TEXT,
+    "Datetime": IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
 }
 
 

@@ -66,7 +66,12 @@ export interface ChatSocketOptions {
   /** The endpoint's ws:// or wss:// URL, without query. */
   url: string;
   tokens?: SessionTokens;
-  createSocket?: (url: string) => WebSocketLike;
+  createSocket?: (url: string, protocols?: string[]) => WebSocketLike;
+  /**
+   * The subprotocols each new socket offers: the page's identity gives a fresh single-use
+   * ticket for every connection (identity.ts). Without it the socket proves no identity.
+   */
+  protocols?: () => Promise<string[]>;
   backoff?: Partial<Backoff>;
   random?: () => number;
   pingIntervalMs?: number;
@@ -111,7 +116,8 @@ export function backoffDelay(attempt: number, backoff: Backoff, random: () => nu
 export class ChatSocket {
   private readonly url: string;
   private readonly tokens: SessionTokens;
-  private readonly createSocket: (url: string) => WebSocketLike;
+  private readonly createSocket: (url: string, protocols?: string[]) => WebSocketLike;
+  private readonly protocols: (() => Promise<string[]>) | null;
   private readonly backoff: Backoff;
   private readonly random: () => number;
   private readonly pingIntervalMs: number;
@@ -163,7 +169,9 @@ export class ChatSocket {
   constructor(options: ChatSocketOptions) {
     this.url = options.url;
     this.tokens = options.tokens ?? sessionTokens;
-    this.createSocket = options.createSocket ?? ((url) => new WebSocket(url) as WebSocketLike);
+    this.createSocket =
+      options.createSocket ?? ((url, protocols) => new WebSocket(url, protocols) as WebSocketLike);
+    this.protocols = options.protocols ?? null;
     this.backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
     this.random = options.random ?? Math.random;
     this.pingIntervalMs = options.pingIntervalMs ?? 20_000;
@@ -275,13 +283,21 @@ export class ChatSocket {
     this.resumedFrom = token === null ? null : this.lastEventId;
     if (token === null) this.lastEventId = null;
     const query = new URLSearchParams();
-    if (token !== null) query.set("session_token", token);
+    // A socket that proves its user names the chat by id; the token stays out of the URL.
+    const chatId = this.tokens.chatId;
+    if (token !== null && chatId !== null && this.protocols !== null) query.set("chat_id", chatId);
+    else if (token !== null) query.set("session_token", token);
     if (this.resumedFrom !== null) query.set("last_event_id", this.resumedFrom);
     const search = query.toString();
     const url = search ? `${this.url}?${search}` : this.url;
     let socket: WebSocketLike;
     try {
-      socket = this.createSocket(url);
+      const protocols = this.protocols === null ? undefined : await this.protocols();
+      if (this.stopped || generation !== this.generation) {
+        if (token === null) this.tokens.release();
+        return;
+      }
+      socket = this.createSocket(url, protocols);
     } catch {
       this.onClosed(generation, { code: 1006, reason: "" });
       return;
@@ -307,8 +323,12 @@ export class ChatSocket {
         this.creatingSession = false;
         this.connectedWith = frame.session_token;
         this.tokens.set(frame.session_token);
+        this.tokens.setChatId(frame.session_token, frame.session_id);
         break;
       case "conversation_restored":
+        if (this.connectedWith !== null) {
+          this.tokens.setChatId(this.connectedWith, frame.session_id);
+        }
         this.onRestored(frame.latest_event_id);
         break;
       case "gap":

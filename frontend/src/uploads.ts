@@ -1,6 +1,8 @@
 // Files of the session, sent to `POST /api/uploads` (docs/protocol.md). The page refuses what
 // the server would refuse before sending a byte, and shows the server's reason for the rest.
 
+import { identity } from "./identity";
+
 // The server's limits (docs/protocol.md); it answers 413 and 409 past its own.
 export const MAX_UPLOAD_BYTES = 10 * 1024 * 1024;
 export const MAX_UPLOADS = 20;
@@ -68,7 +70,9 @@ export function formatSize(bytes: number): string {
 
 /** The session's files, oldest first. */
 export async function listUploads(token: string): Promise<UploadedFile[]> {
-  const response = await fetch(`/api/uploads?${new URLSearchParams({ session_token: token })}`);
+  const response = await identity.fetch(
+    `/api/uploads?${new URLSearchParams({ session_token: token })}`,
+  );
   if (!response.ok) throw new Error(refusalFromResponse(response.status, null));
   return (await response.json()) as UploadedFile[];
 }
@@ -102,6 +106,12 @@ export function uploadFile(
       reject(new UploadRefused("Not uploaded: the connection failed. Try again."));
     request.onabort = () => reject(new UploadRefused("Cancelled."));
     signal?.addEventListener("abort", () => request.abort());
-    request.send(file);
+    identity.credential().then(
+      (credential) => {
+        request.setRequestHeader("Authorization", `Bearer ${credential}`);
+        request.send(file);
+      },
+      () => reject(new UploadRefused("Not uploaded: the connection failed. Try again.")),
+    );
   });
 }

@@ -3,6 +3,7 @@
 import { type Dispatch, useCallback, useEffect, useReducer, useRef, useState } from "react";
 
 import { ChatSocket, type ConnectionStatus } from "./ChatSocket";
+import { identity } from "./identity";
 import {
   type ConversationAction,
   type ConversationState,
@@ -74,7 +75,11 @@ export function useChat(path: string, agentType: AgentType): Chat {
     setConnection(STARTING);
     setStatePath(path);
     const expiryMs = pendingExpiryMs(window.location.search);
-    const socket = new ChatSocket({ url: socketUrl(path), pendingExpiryMs: expiryMs });
+    const socket = new ChatSocket({
+      url: socketUrl(path),
+      pendingExpiryMs: expiryMs,
+      protocols: () => identity.socketProtocols(),
+    });
     socketRef.current = socket;
     // Messages an earlier page (or this tab before a switch) sent and the server has not
     // acknowledged: the socket sends them again, the thread shows them as sending meanwhile.

@@ -76,6 +76,16 @@ def _text(content: Locator) -> str:
     return content.inner_text() if source is None else source
 
 
+# Where the page keeps its device identity (frontend/src/identity.ts).
+DEVICE_IDENTITY = "localStorage.getItem('agentChat.deviceIdentity')"
+
+
+def as_device(identity: str | None) -> dict[str, str]:
+    """The headers of a request made as the page's device: its chats are that device's."""
+    assert identity, "the page kept no device identity"
+    return {"Authorization": f"Bearer {identity}"}
+
+
 def recorded(stack: RunningStack, page: Page, agent_type: str) -> list[tuple[str, str]]:
     """The conversation as the server recorded it, read over REST with the page's session."""
     token = page.evaluate("localStorage.getItem('agentChat.sessionToken')")
@@ -83,6 +93,7 @@ def recorded(stack: RunningStack, page: Page, agent_type: str) -> list[tuple[str
     response = httpx.get(
         f"{stack.http_url}/api/chat/conversation/history",
         params={"session_token": token, "agent_type": agent_type},
+        headers=as_device(page.evaluate(DEVICE_IDENTITY)),
         timeout=10,
     )
     response.raise_for_status()

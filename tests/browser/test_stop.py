@@ -22,6 +22,7 @@ from tests.browser.conftest import (
     Screenshots,
     require_browser,
 )
+from tests.browser.page_helpers import DEVICE_IDENTITY, as_device
 from tests.integration.custom_edge import run_worker, serve_edge, settings_for
 from tests.stack import RunningStack
 
@@ -71,6 +72,7 @@ async def test_stop_cuts_a_streaming_reply_short(
         await expect(reply).to_have_attribute("data-state", "cancelled", timeout=TIMEOUT_MS)
         await expect(reply.locator(".content")).to_have_attribute("data-source", stopped_text)
         token = await page.evaluate("localStorage.getItem('agentChat.sessionToken')")
+        device = await page.evaluate(DEVICE_IDENTITY)
         await browser.close()
 
     # The edge is gone; the history is in Redis, read through the shared stack's API.
@@ -78,6 +80,7 @@ async def test_stop_cuts_a_streaming_reply_short(
         history = await http.get(
             "/api/chat/conversation/history",
             params={"session_token": token, "agent_type": "operations_liaison"},
+            headers=as_device(device),
         )
     last = history.json()["messages"][-1]
     assert (last["role"], last["content"], last.get("cancelled")) == (
