@@ -8,7 +8,6 @@ from enum import StrEnum
 from typing import Any
 
 from fastapi import APIRouter, Response
-from temporalio.common import SearchAttributeKey
 from temporalio.service import RPCError
 
 from agents.catalog import AgentType
@@ -17,12 +16,11 @@ from api.chat_ownership import OwnedChat
 from api.deps import Edge, EdgeState
 from foundations.clients import communication_foundation
 from foundations.communication import Conversation
-from workflows.session_payloads import session_workflow_id
+from workflows.session_payloads import TITLE_ATTRIBUTE, session_workflow_id
 
 router = APIRouter(prefix="/api/chats", tags=["chats"])
 
-# The chat list's title (kept by the session workflow); a chat without one is "Chat".
-TITLE_ATTRIBUTE = SearchAttributeKey.for_text("ChatTitle")
+# A chat without a title (the session workflow keeps one from the first message) is "Chat".
 UNTITLED = "Chat"
 
 

@@ -8,7 +8,6 @@ import httpx
 import redis.asyncio as redis
 
 from api.identity.device import DeviceIdentities, identity_secret
-from foundations.sessions import SessionStore
 from foundations.settings import Settings
 
 
@@ -30,18 +29,19 @@ async def device(redis_url: str) -> tuple[dict[str, str], str]:
 
 async def new_chat(http: httpx.AsyncClient, redis_url: str) -> Chat:
     """A chat of a new device user with a message in two conversations."""
-    owner, user_id = await device(redis_url)
-    # The session store directly: the chat is its user's, as a chat the page starts will be.
-    client = redis.Redis.from_url(redis_url)
-    grant = await SessionStore(client, 3600).create(user_id)
-    await client.aclose()
-    chat = Chat(grant.record.session_id, grant.token, owner)
-    for path, body in (
+    owner, _ = await device(redis_url)
+    created = await http.post("/api/chats", headers=owner)
+    assert created.status_code == 201, created.text
+    body = created.json()
+    chat = Chat(body["chat"]["chat_id"], body["session_token"], owner)
+    for path, extra in (
         ("/api/chat/guide", {}),
         ("/api/chat/liaison", {"pillar": "content"}),
     ):
         answer = await http.post(
-            path, json={"message": "my account is 1234", "session_token": grant.token, **body}
+            path,
+            json={"message": "my account is 1234", "session_token": chat.session_token, **extra},
+            headers=owner,
         )
         assert answer.status_code == 200, answer.text
     return chat

@@ -16,6 +16,7 @@ async def history(http: httpx.AsyncClient, chat: Chat, conversation: str) -> lis
     answer = await http.get(
         "/api/chat/conversation/history",
         params={"session_token": chat.session_token, "agent_type": conversation, "limit": 1000},
+        headers=chat.owner,
     )
     assert answer.status_code == 200
     messages: list[dict[str, Any]] = answer.json()["messages"]
@@ -36,7 +37,8 @@ async def test_a_conversation_exports_as_markdown_equal_to_its_history(
         assert answer.headers["content-disposition"].startswith("attachment;")
         guide = await history(http, chat, "guide")
         assert [m["role"] for m in guide] == ["user", "assistant"]
-        expected = "# Chat\n\n## Guide\n\n" + "".join(
+        # Titled by its first message (the chat list's title).
+        expected = "# my account is 1234\n\n## Guide\n\n" + "".join(
             f"**{'You' if m['role'] == 'user' else 'Guide'}** · {m['timestamp']}\n\n"
             f"{m['content']}\n\n"
             for m in guide
