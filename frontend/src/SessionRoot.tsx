@@ -138,6 +138,7 @@ export function SessionRoot({ enableCancel }: { enableCancel: boolean }) {
           onOpen={openChat}
           onNewChat={newChat}
           onDelete={deleteChat}
+          onClose={() => setSidebarOpen(false)}
           busy={busy}
         />
       )}
@@ -175,18 +176,16 @@ export function SessionRoot({ enableCancel }: { enableCancel: boolean }) {
 
 /**
  * The chat to open when the page loads, opened; null where the server has no chat list.
- * A remembered chat with a kept token is simply reconnected to.
  */
 async function chooseChat(): Promise<{
-  chatId: string;
+  chatId: string | null;
   created?: Awaited<ReturnType<ChatOpener["create"]>>;
 } | null> {
   try {
     const page = await api.list({ limit: 20 });
-    const remembered = rememberedChat();
-    if (remembered !== null && sessionTokens.current !== null) {
-      return { chatId: remembered };
-    }
+    // A kept token (this browser's chat, or one a link or a test handed over) is simply
+    // reconnected to; the chat it belongs to is the remembered one, if any.
+    if (sessionTokens.current !== null) return { chatId: rememberedChat() };
     const newest = page.chats[0];
     if (newest !== undefined) {
       await opener.open(newest.chat_id);

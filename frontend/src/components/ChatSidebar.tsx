@@ -12,6 +12,8 @@ interface ChatSidebarProps {
   onOpen(chatId: string): void;
   onNewChat(): void;
   onDelete(chatId: string): void;
+  // Hide it again (on a narrow screen).
+  onClose(): void;
   // Opening or creating a chat is under way.
   busy: boolean;
 }
@@ -24,15 +26,37 @@ export function ChatSidebar({
   onOpen,
   onNewChat,
   onDelete,
+  onClose,
   busy,
 }: ChatSidebarProps) {
   const [editing, setEditing] = useState<string | null>(null);
   const [deleting, setDeleting] = useState<ChatSummary | null>(null);
+  const closeButton = useRef<HTMLButtonElement>(null);
+
+  // Shown over the page on a narrow screen: the keyboard goes there too.
+  useEffect(() => {
+    if (open) closeButton.current?.focus();
+  }, [open]);
 
   return (
-    <nav id="chat-sidebar" className={open ? "sidebar sidebar-open" : "sidebar"} aria-label="Chats">
+    <nav
+      id="chat-sidebar"
+      className={open ? "sidebar sidebar-open" : "sidebar"}
+      aria-label="Chats"
+      onKeyDown={(event) => {
+        if (event.key === "Escape" && open && editing === null) onClose();
+      }}
+    >
       <div className="sidebar-head">
         <h2>Chats</h2>
+        <button
+          ref={closeButton}
+          type="button"
+          className="sidebar-close link-button"
+          onClick={onClose}
+        >
+          Close
+        </button>
         <button type="button" onClick={onNewChat} disabled={busy || list.status !== "ready"}>
           New chat
         </button>
