@@ -16,6 +16,7 @@ from playwright.sync_api import Browser, Locator, Page, expect
 
 from tests.browser.conftest import DESKTOP, TIMEOUT_MS, Screenshots
 from tests.browser.page_helpers import expect_connected, guide_log, send, shown, wait_for_replies
+from tests.browser.test_accessibility import expect_accessible
 from tests.stack import RunningStack
 
 pytestmark = [
@@ -105,6 +106,7 @@ def test_two_contexts_of_one_user_see_the_same_chats_and_conversation_live(
         # The other browser still shows the chat it had open.
         assert current_chat_id(other) == first
         screenshots.take(page, "new-chat-beside-the-old")
+        expect_accessible(page)
 
         # Opening the first chat again brings its conversation back.
         page.locator(f'li[data-chat-id="{first}"]').get_by_role("button").first.click()
@@ -159,6 +161,7 @@ def test_rename_search_and_delete_with_confirmation(
     dialog = page.get_by_role("dialog", name="Delete “Quarterly budget”?")
     expect(dialog).to_be_visible()
     screenshots.take(page, "confirm-delete")
+    expect_accessible(page)
     dialog.get_by_role("button", name="Cancel").click()
     expect(dialog).to_be_hidden()
     expect(chat_items(page)).to_have_count(2)
@@ -186,6 +189,29 @@ def test_deleting_the_open_chat_opens_another(page: Page, stack: RunningStack) -
     expect(chat_items(page)).to_have_count(1)
     expect(current_item(page)).to_have_attribute("data-chat-id", first)
     expect_connected(page)
+
+
+def test_new_conversation_opens_a_new_chat_and_keeps_the_old_one(
+    page: Page, stack: RunningStack
+) -> None:
+    open_page(page)
+    first = current_chat_id(page)
+    send(page, "Message the Guide", "Where do I upload a spreadsheet of invoices?")
+    wait_for_replies(guide_log(page), 1)
+
+    # Nothing is lost, so nothing is asked: the new chat opens at once, empty.
+    page.get_by_role("button", name="New conversation").click()
+    expect(chat_items(page)).to_have_count(2)
+    assert current_chat_id(page) != first
+    expect(guide_log(page).locator("li.message")).to_have_count(0)
+    expect_connected(page)
+
+    # The old chat goes on where it was: its thread, and its session still answers.
+    page.locator(f'li[data-chat-id="{first}"]').get_by_role("button").first.click()
+    expect(current_item(page)).to_have_attribute("data-chat-id", first)
+    wait_for_replies(guide_log(page), 1)
+    send(page, "Message the Guide", "And how do I check my quarterly numbers?")
+    wait_for_replies(guide_log(page), 2)
 
 
 def test_export_downloads_the_conversation_as_markdown(
@@ -226,6 +252,7 @@ def test_the_shared_view_is_read_only_and_a_revoked_link_says_so(
     dialog.get_by_role("button", name="Create link").click()
     links = dialog.get_by_role("list", name="Links to this chat")
     expect(links.get_by_role("link")).to_have_count(1)
+    expect_accessible(page)
     url = links.get_by_role("link").get_attribute("href")
     assert url and re.search(r"/share/[^/]+$", url), url
 
@@ -241,6 +268,7 @@ def test_the_shared_view_is_read_only_and_a_revoked_link_says_so(
         expect(viewer.get_by_role("textbox")).to_have_count(0)
         expect(viewer.get_by_role("button", name="Send")).to_have_count(0)
         screenshots.take(viewer, "shared-view")
+        expect_accessible(viewer)
 
         dialog.get_by_role("button", name=re.compile("^Revoke ")).click()
         expect(links.get_by_role("link")).to_have_count(0)
