@@ -8,6 +8,7 @@ import { App } from "./App";
 import { ChatsApi } from "./chatsApi";
 import { ChatActions } from "./components/ChatActions";
 import { ChatSidebar } from "./components/ChatSidebar";
+import { deviceIdentity } from "./deviceIdentity";
 import { GuideAgentProvider } from "./GuideAgentProvider";
 import { ChatOpener, rememberedChat } from "./openChat";
 import { countPending } from "./pendingMessages";
@@ -18,7 +19,7 @@ import { useChatList } from "./useChatList";
 const subscribe = (listener: () => void) => sessionTokens.subscribe(listener);
 const generation = () => sessionTokens.generation;
 
-const api = new ChatsApi((input, init) => fetch(input, init));
+const api = new ChatsApi((input, init) => deviceIdentity.fetch(input, init));
 const opener = new ChatOpener(api);
 
 const NOT_CLOSED =

@@ -1,0 +1,83 @@
+// Who the page is to the REST routes: in anonymous mode a device identity the API issues
+// (`POST /api/auth/device`), kept in localStorage so that the chat list outlives the tab, and
+// sent as `Authorization: Bearer` (docs/privacy.md, "Identity").
+
+import { browserStorage, type TokenStorage } from "./sessionTokens";
+
+const STORAGE_KEY = "agentChat.deviceIdentity";
+
+export type Fetch = (input: string, init?: RequestInit) => Promise<Response>;
+
+export class DeviceIdentity {
+  private issuing: Promise<string> | null = null;
+  // Where storage is disabled or full, the identity lives as long as the tab.
+  private memory: string | null = null;
+  constructor(
+    private readonly storage: TokenStorage | null,
+    private readonly request: Fetch,
+  ) {}
+
+  /** The kept device token, or a new one (one request however many callers wait). */
+  token(): Promise<string> {
+    const kept = read(this.storage) ?? this.memory;
+    if (kept !== null) return Promise.resolve(kept);
+    this.issuing ??= this.issue().finally(() => {
+      this.issuing = null;
+    });
+    return this.issuing;
+  }
+
+  /**
+   * `fetch` with the identity. A 401 means the server no longer knows the device (its secret
+   * was rotated): the page gets a new identity and tries once more.
+   */
+  async fetch(input: string, init?: RequestInit): Promise<Response> {
+    const token = await this.token();
+    const response = await this.request(input, withBearer(init, token));
+    if (response.status !== 401) return response;
+    this.forget(token);
+    return this.request(input, withBearer(init, await this.token()));
+  }
+
+  private async issue(): Promise<string> {
+    const response = await this.request("/api/auth/device", { method: "POST" });
+    if (!response.ok)
+      throw new Error(`no device identity (the server answered ${response.status})`);
+    const body = (await response.json()) as { token: string };
+    try {
+      this.storage?.setItem(STORAGE_KEY, body.token);
+    } catch {
+      // Storage full or disabled: see `memory`.
+    }
+    this.memory = body.token;
+    return body.token;
+  }
+
+  private forget(token: string): void {
+    if (this.memory === token) this.memory = null;
+    try {
+      if (this.storage?.getItem(STORAGE_KEY) === token) this.storage.removeItem(STORAGE_KEY);
+    } catch {
+      // See issue().
+    }
+  }
+}
+
+function read(storage: TokenStorage | null): string | null {
+  try {
+    return storage?.getItem(STORAGE_KEY) ?? null;
+  } catch {
+    return null;
+  }
+}
+
+function withBearer(init: RequestInit | undefined, token: string): RequestInit {
+  const headers = new Headers(init?.headers);
+  headers.set("Authorization", `Bearer ${token}`);
+  return { ...init, headers };
+}
+
+/** The page's one device identity. */
+export const deviceIdentity = new DeviceIdentity(browserStorage(), (input, init) =>
+  fetch(input, init),
+);
