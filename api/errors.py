@@ -9,6 +9,7 @@ or, when it has none, goes out as an `error` frame and the socket stays open.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 
 from fastapi import FastAPI, Request
@@ -25,6 +26,7 @@ from api import frames
 from api.agent_sdk import InvalidPillar, InvalidToken, MessageRefused, SubmitTimedOut
 from api.lifecycle import BACKEND_UNREACHABLE
 from foundations.errors import ErrorCode
+from foundations.share_links import TooManyShares
 from foundations.uploads import TooManyUploads
 
 logger = logging.getLogger(__name__)
@@ -68,6 +70,7 @@ ERRORS: dict[ErrorCode, Answer] = {
     ErrorCode.NOT_FOUND: Answer(404),
     ErrorCode.METHOD_NOT_ALLOWED: Answer(405),
     ErrorCode.TOO_MANY_UPLOADS: Answer(409),
+    ErrorCode.TOO_MANY_SHARES: Answer(409),
 }
 
 # Errors raised by the services the edge calls, by the code they stand for.
@@ -77,6 +80,7 @@ RAISED: dict[type[Exception], ErrorCode] = {
     OrchestratorNotAvailable: ErrorCode.ORCHESTRATOR_NOT_AVAILABLE,
     LiaisonNotAvailable: ErrorCode.LIAISON_NOT_AVAILABLE,
     TooManyUploads: ErrorCode.TOO_MANY_UPLOADS,
+    TooManyShares: ErrorCode.TOO_MANY_SHARES,
 }
 _CODES = {code.value for code in ErrorCode}
 # What connecting to a conversation can raise, for `except`.
@@ -150,8 +154,8 @@ def responses(*statuses: int) -> dict[int | str, dict[str, object]]:
     described = {
         400: "The body is not valid JSON.",
         401: "The session token is invalid or has expired.",
-        404: "No such pillar.",
-        409: "The session holds its maximum of files.",
+        404: "No such pillar, chat or share link.",
+        409: "The session holds its maximum of files, or the chat of share links.",
         413: "The request body is larger than the limit.",
         422: "The request or its message was refused; `code` says why.",
         429: "Rate limited; `Retry-After` says how many seconds to wait.",
@@ -231,9 +235,18 @@ async def _http_error(request: Request, error: Exception) -> JSONResponse:
 
 
 def _allowed_methods(request: Request) -> list[str]:
-    """The methods the OpenAPI document lists for the request's path."""
-    operations = request.app.openapi()["paths"].get(request.url.path, {})
-    return sorted(method.upper() for method in operations)
+    """The methods the OpenAPI document lists for the request's path (templated paths too)."""
+    allowed: set[str] = set()
+    for path, operations in request.app.openapi()["paths"].items():
+        if _template(path).fullmatch(request.url.path):
+            allowed |= {method.upper() for method in operations}
+    return sorted(allowed)
+
+
+def _template(path: str) -> re.Pattern[str]:
+    """An OpenAPI path (`/api/chats/{chat_id}`) as a pattern its requests' paths match."""
+    parts = re.split(r"(\{[^}/]+\})", path)
+    return re.compile("".join("[^/]+" if p.startswith("{") else re.escape(p) for p in parts))
 
 
 async def _unavailable(request: Request, error: Exception) -> JSONResponse:

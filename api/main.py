@@ -16,21 +16,23 @@ from temporalio.client import Client
 from agents.capabilities import MAX_UPLOAD_BYTES
 from agents.capabilities.content import UploadMetadata
 from agents.orchestrators import OrchestratorRegistry, default_registry
-from api import chat_rest, errors, health, uploads, websocket
+from api import chat_deletion, chat_export, chat_rest, errors, health, shares, uploads, websocket
 from api.agent_sdk import AgentWebSocketSDK
 from api.body_limit import BodyLimit
 from api.deps import EdgeState
+from api.identity import Authenticator
 from api.live_relay import LiveRelay
 from api.metrics import router as metrics_router
 from foundations.admission import ContentPolicy, EdgeAdmission, MessageAdmission, RateLimits
-from foundations.clients import communication_foundation, open_redis
+from foundations.clients import communication_foundation, open_redis, temporal_data_converter
 from foundations.communication import CommunicationFoundation
 from foundations.gateway import PlatformGateway, Realm
-from foundations.payload_converter import DATA_CONVERTER
+from foundations.payload_keys import open_payload_keys
 from foundations.sessions import SessionStore
 from foundations.settings import Settings, get_settings
 from foundations.tracing import temporal_plugins
 from foundations.uploads import UploadStore
+from workflows.session_payloads import is_session_workflow_id
 
 logger = logging.getLogger(__name__)
 
@@ -56,11 +58,13 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         redis_client = open_redis(settings)
+        payload_keys = open_payload_keys(settings, redis_client)
         temporal = await Client.connect(
             settings.temporal_address,
             namespace=settings.temporal_namespace,
             plugins=temporal_plugins(),
-            data_converter=DATA_CONVERTER,
+            # The worker's converter: what one side seals, the other must open.
+            data_converter=temporal_data_converter(settings, payload_keys, is_session_workflow_id),
         )
         gateway = PlatformGateway(
             {
@@ -89,6 +93,8 @@ def create_app(
             orchestrators=granted.orchestrators,
             settings=settings,
         )
+        # Identity for the chat routes (docs/privacy.md, "Identity").
+        app.state.identity = await Authenticator.open(settings, redis_client)
         app.state.edge = EdgeState(
             settings,
             temporal,
@@ -115,6 +121,9 @@ def create_app(
     app.include_router(chat_rest.router)
     chat_rest.declare_message_limit(app, settings.max_message_chars)
     app.include_router(uploads.router)
+    app.include_router(chat_deletion.router)
+    app.include_router(chat_export.router)
+    app.include_router(shares.router)
     app.include_router(websocket.router)
     if (FRONTEND_DIST / "index.html").exists():
 

@@ -45,6 +45,8 @@ class ErrorCode(StrEnum):
     NOT_FOUND = "not_found"
     METHOD_NOT_ALLOWED = "method_not_allowed"
     TOO_MANY_UPLOADS = "too_many_uploads"
+    # Share links.
+    TOO_MANY_SHARES = "too_many_shares"
 
 
 # Refusals written both by the edge's precheck and by the workflow's validator (the authority):

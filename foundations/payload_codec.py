@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -39,24 +39,37 @@ class PayloadKeyGone(Exception):
     """The payload's chat was deleted: its key is gone, and so is every way to read it."""
 
 
+def _every_workflow(workflow_id: str) -> bool:
+    return True
+
+
 class ChatPayloadCodec(PayloadCodec, WithSerializationContext):
     """Encrypts payloads under their chat's key; decrypts any payload whose key still exists."""
 
     def __init__(
-        self, keys: PayloadKeyStore, key_id: str = SHARED_KEY_ID, seal: bool = True
+        self,
+        keys: PayloadKeyStore,
+        key_id: str = SHARED_KEY_ID,
+        seal: bool = True,
+        own_key: Callable[[str], bool] = _every_workflow,
     ) -> None:
         self._keys = keys
         self._key_id = key_id
         # False: decode only. A rolling deploy first runs every process decoding, then turns
         # sealing on, so no process ever receives a payload it cannot read.
         self._seal = seal
+        # Which workflows get a key of their own. Others (a chat's deletion, which carries no
+        # message text) use the shared key: a key of their own would outlive the chat.
+        self._own_key = own_key
 
     def with_context(self, context: SerializationContext) -> ChatPayloadCodec:
         workflow_id = getattr(context, "workflow_id", None)
-        return ChatPayloadCodec(self._keys, workflow_id or SHARED_KEY_ID, self._seal)
+        key_id = workflow_id if workflow_id and self._own_key(workflow_id) else SHARED_KEY_ID
+        return ChatPayloadCodec(self._keys, key_id, self._seal, self._own_key)
 
     async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
-        if not self._seal:
+        # Nothing to seal makes no key: a call about a deleted chat must not bring its key back.
+        if not self._seal or not payloads:
             return list(payloads)
         aead = AESGCM(await self._keys.get_or_create(self._key_id))
         key_id = self._key_id.encode()
@@ -91,10 +104,16 @@ class ChatPayloadCodec(PayloadCodec, WithSerializationContext):
 
 
 def encrypted_data_converter(
-    keys: PayloadKeyStore, base: DataConverter = DataConverter.default, seal: bool = True
+    keys: PayloadKeyStore,
+    base: DataConverter = DataConverter.default,
+    seal: bool = True,
+    own_key: Callable[[str], bool] = _every_workflow,
 ) -> DataConverter:
     """`base` with the chat codec: the one data converter for the worker and the API's client.
 
     `seal=False` reads encrypted payloads but writes plain ones (the first step of turning
-    encryption on, or of turning it off)."""
-    return dataclasses.replace(base, payload_codec=ChatPayloadCodec(keys, seal=seal))
+    encryption on, or of turning it off). `own_key` says which workflow ids are chats, each
+    with its own key; the rest use the shared key."""
+    return dataclasses.replace(
+        base, payload_codec=ChatPayloadCodec(keys, seal=seal, own_key=own_key)
+    )

@@ -201,6 +201,19 @@ class Settings(BaseSettings):
     # workers are gone (docs/operations.md).
     lean_turn: bool = True
 
+    # Chat deletion, export and share links (docs/privacy.md)
+    # Payload encryption of the worker and the API's Temporal client: "on" seals and reads,
+    # "decode" reads sealed payloads but writes plain ones. A rolling deploy that turns
+    # encryption on runs every process with "decode" first, then with "on", so no process
+    # ever receives a payload it cannot read.
+    payload_encryption: Literal["on", "decode"] = "on"
+    # After a deleted chat's session is terminated, its reply activities still in flight learn
+    # of it at their next heartbeat and may write once more: Redis is swept again this later.
+    deletion_second_sweep_seconds: float = 5.0
+    # Share links: how long one may live at most, and how many a chat may hold.
+    share_max_seconds: int = 30 * 24 * 3600
+    max_shares_per_chat: int = 50
+
     @property
     def idle_timeout(self) -> timedelta:
         return timedelta(seconds=self.idle_timeout_seconds)

@@ -10,9 +10,9 @@ import signal
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from foundations.clients import open_redis
+from foundations.clients import open_redis, temporal_data_converter
 from foundations.metrics import WORKER_METRICS, export, serve_metrics, temporal_runtime
-from foundations.payload_converter import DATA_CONVERTER
+from foundations.payload_keys import open_payload_keys
 from foundations.settings import get_settings
 from foundations.tracing import (
     configure_logging,
@@ -21,6 +21,7 @@ from foundations.tracing import (
     temporal_plugins,
 )
 from workers.composition import chat_worker
+from workflows.session_payloads import is_session_workflow_id
 
 logger = logging.getLogger("workers")
 
@@ -31,14 +32,19 @@ async def main() -> None:
     export(WORKER_METRICS)
     serve_metrics(settings.metrics_host, settings.worker_metrics_port)
     redis_client = open_redis(settings)
+    # The codec reads data keys from Redis. The client imports some modules on its first
+    # command: make it before any workflow runs, or the workflow sandbox warns about imports
+    # after workflows loaded (and it would fail the worker early if Redis is unreachable).
+    await redis_client.ping()
+    payload_keys = open_payload_keys(settings, redis_client)
     client = await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
         runtime=temporal_runtime(settings.metrics_host, settings.temporal_metrics_port),
         plugins=temporal_plugins(),
-        data_converter=DATA_CONVERTER,
+        data_converter=temporal_data_converter(settings, payload_keys, is_session_workflow_id),
     )
-    worker = chat_worker(client, redis_client, settings)
+    worker = chat_worker(client, redis_client, settings, payload_keys=payload_keys)
     logger.info("worker polling task queue %s", settings.task_queue)
     try:
         await run_until_signalled(worker, settings.worker_graceful_shutdown_seconds)

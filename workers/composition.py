@@ -12,6 +12,7 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.agent_replies import AgentReplies
+from activities.chat_deletion import ChatDeletion
 from activities.conductor import Conductor
 from activities.intake import Intake
 from activities.orchestration import Orchestration
@@ -23,12 +24,15 @@ from agents.openai_compatible import OpenAICompatibleProvider
 from agents.orchestrators import OrchestratorRegistry, default_registry
 from agents.replies import ReplyProvider
 from foundations.admission import ContentPolicy, MessageAdmission, RateLimits
+from foundations.chat_records import ChatRecords
 from foundations.clients import communication_foundation
 from foundations.gateway import PlatformGateway
+from foundations.payload_keys import PayloadKeyStore, open_payload_keys
 from foundations.processes import ProcessRunner
 from foundations.sessions import SessionStore
 from foundations.settings import Settings
 from foundations.uploads import UploadStore
+from workflows.chat_deletion import ChatDeletionWorkflow
 from workflows.chat_session import ChatSessionWorkflow
 
 # The agents package is pure Python with no side effects; passing it through keeps its types
@@ -150,13 +154,26 @@ def chat_worker(
     task_queue: str | None = None,
     provider: ReplyProvider | None = None,
     orchestrators: OrchestratorRegistry | None = None,
+    payload_keys: PayloadKeyStore | None = None,
 ) -> Worker:
+    # The codec's own key store, so that shredding a key forgets it in this process at once.
+    deletion = ChatDeletion(
+        client,
+        ChatRecords(redis_client, settings.session_ttl_seconds),
+        payload_keys or open_payload_keys(settings, redis_client),
+    )
     return Worker(
         client,
         task_queue=task_queue or settings.task_queue,
-        workflows=[ChatSessionWorkflow],
+        workflows=[ChatSessionWorkflow, ChatDeletionWorkflow],
         workflow_runner=WORKFLOW_RUNNER,
-        activities=activities(redis_client, settings, provider, orchestrators),
+        activities=[
+            *activities(redis_client, settings, provider, orchestrators),
+            deletion.close_chat,
+            deletion.sweep_chat,
+            deletion.delete_executions,
+            deletion.finish_deletion,
+        ],
         max_concurrent_activities=200,
         default_heartbeat_throttle_interval=HEARTBEAT_THROTTLE,
         max_heartbeat_throttle_interval=HEARTBEAT_THROTTLE,

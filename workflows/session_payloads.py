@@ -43,8 +43,16 @@ USER_ID_ATTRIBUTE = SearchAttributeKey.for_keyword("ChatUserId")
 AGENT_TYPES_ATTRIBUTE = SearchAttributeKey.for_keyword_list("ChatAgentTypes")
 
 
+SESSION_WORKFLOW_PREFIX = "chat-session-"
+
+
 def session_workflow_id(session_id: str) -> str:
-    return f"chat-session-{session_id}"
+    return f"{SESSION_WORKFLOW_PREFIX}{session_id}"
+
+
+def is_session_workflow_id(workflow_id: str) -> bool:
+    """A chat's own workflow: its payloads are sealed under the chat's key."""
+    return workflow_id.startswith(SESSION_WORKFLOW_PREFIX)
 
 
 def session_search_attributes(session_id: str, user_id: str) -> TypedSearchAttributes:

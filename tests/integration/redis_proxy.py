@@ -16,6 +16,9 @@ class RedisProxy:
         self._server: asyncio.Server | None = None
         self.drop: bytes | None = None
         self.dropped = 0
+        # While `hold` is set, a command containing it waits, as on a server that stalls.
+        self.hold: bytes | None = None
+        self.held = 0
 
     @property
     def port(self) -> int:
@@ -56,5 +59,9 @@ class RedisProxy:
             if watch and self.drop is not None and self.drop in chunk.upper():
                 self.dropped += 1
                 return
+            if watch and self.hold is not None and self.hold in chunk.upper():
+                self.held += 1
+                while self.hold is not None:
+                    await asyncio.sleep(0.05)
             sink.write(chunk)
             await sink.drain()

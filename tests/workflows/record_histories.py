@@ -11,18 +11,34 @@ still said `agent_type` for both the conversation and the author.
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 import sys
 import uuid
 from pathlib import Path
 
-from temporalio.client import WorkflowHistory
+import redis.asyncio as redis
+from temporalio.client import Client, WithStartWorkflowOperation, WorkflowHistory
+from temporalio.common import WorkflowIDConflictPolicy
 
 from agents.capabilities import Capability
 from agents.catalog import AgentType
+from foundations.clients import temporal_data_converter
+from foundations.payload_keys import PayloadKeyStore
+from foundations.settings import Settings
 from tests.conftest import start_workflow_env
+from tests.lone_redis import lone_redis
 from tests.workflows.fakes import FakeTurnActivities, fake_worker
 from tests.workflows.test_chat_session import Session
-from workflows.chat_session import CancelReplyInput, ChatSessionWorkflow
+from workflows.chat_session import (
+    CancelReplyInput,
+    ChatSessionInput,
+    ChatSessionWorkflow,
+    SubmitMessageInput,
+    session_search_attributes,
+    session_workflow_id,
+)
+from workflows.session_payloads import is_session_workflow_id
 
 HISTORIES = Path(__file__).parent / "histories"
 FORCE = "--force" in sys.argv
@@ -31,10 +47,69 @@ FORCE = "--force" in sys.argv
 RECORDED_WITH = "conversation_author"
 
 
+def _path(scenario: str) -> Path:
+    return HISTORIES / f"{scenario}.{RECORDED_WITH}.json"
+
+
 def _write(scenario: str, history: WorkflowHistory) -> None:
-    path = HISTORIES / f"{scenario}.{RECORDED_WITH}.json"
+    path = _path(scenario)
     if FORCE or not path.exists():
         path.write_text(history.to_json())
+
+
+def replay_keys(history: Path) -> Path:
+    """The data keys an encrypted history needs, committed beside it (`{key id: hex}`).
+
+    Test keys only: they protect nothing but these recorded test messages."""
+    return history.with_suffix(".keys")
+
+
+async def record_encrypted(env: Client, fakes: FakeTurnActivities) -> None:
+    """A session recorded with the worker's converter (payload encryption on), and the data key
+    that opens it written next to it, so the replay test can give its codec that key."""
+    path = _path("encrypted_closed")
+    if path.exists() and not FORCE:
+        return
+    session_id = "recorded-encrypted"
+    key_id = session_workflow_id(session_id)
+    with lone_redis() as url:
+        keys_redis = redis.Redis.from_url(url)
+        key = os.urandom(32)
+        await keys_redis.set(f"payload-key:{key_id}", key.hex())
+        config = env.config()
+        config["data_converter"] = temporal_data_converter(
+            Settings(), PayloadKeyStore(keys_redis, 60), is_session_workflow_id
+        )
+        encrypted = Client(**config)
+        task_queue = f"record-{uuid.uuid4()}"
+        recorded = len(fakes.replies_recorded)
+        async with fake_worker(encrypted, task_queue, fakes):
+            for conversation, text in (
+                (AgentType.GUIDE, "a secret"),
+                (AgentType.CONTENT_LIAISON, "another secret"),
+            ):
+                await encrypted.execute_update_with_start_workflow(
+                    ChatSessionWorkflow.submit_message,
+                    SubmitMessageInput(conversation, text, f"e-{conversation.value}"),
+                    start_workflow_operation=WithStartWorkflowOperation(
+                        ChatSessionWorkflow.run,
+                        ChatSessionInput(session_id, "user-1", lean_turn=True),
+                        id=key_id,
+                        task_queue=task_queue,
+                        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                        search_attributes=session_search_attributes(session_id, "user-1"),
+                    ),
+                )
+            async with asyncio.timeout(20):
+                while len(fakes.replies_recorded) < recorded + 2:
+                    await asyncio.sleep(0.02)
+            handle = encrypted.get_workflow_handle(key_id)
+            await handle.signal(ChatSessionWorkflow.close_session)
+            await handle.result()
+            history = await handle.fetch_history()
+        await keys_redis.aclose()
+    path.write_text(history.to_json())
+    replay_keys(path).write_text(json.dumps({key_id: key.hex()}, indent=2) + "\n")
 
 
 async def record() -> None:
@@ -97,6 +172,8 @@ async def record() -> None:
             await budget.handle.result()
             history = await budget.handle.fetch_history()
             _write("pending_texts_read_back_closed", history)
+
+        await record_encrypted(env.client, fakes)
 
 
 if __name__ == "__main__":
