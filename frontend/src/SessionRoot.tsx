@@ -36,7 +36,7 @@ export function SessionRoot({ enableCancel }: { enableCancel: boolean }) {
   const [currentChatId, setCurrentChatId] = useState<string | null>(() => rememberedChat());
   const [busy, setBusy] = useState(false);
   const [sidebarOpen, setSidebarOpen] = useState(false);
-  const list = useChatList(api);
+  const list = useChatList(api, phase !== "single");
 
   // The chat to show first: the one this browser had open, else the newest, else a new one.
   useEffect(() => {

@@ -52,7 +52,8 @@ interface Loaded {
 
 const NOTHING: Loaded = { chats: [], firstPage: [], nextCursor: null, query: "" };
 
-export function useChatList(api: ChatsApi): ChatList {
+/** The list of `api`; `enabled` false (a server without one) asks nothing. */
+export function useChatList(api: ChatsApi, enabled = true): ChatList {
   const [loaded, setLoaded] = useState<Loaded>(NOTHING);
   const [overlay, setOverlay] = useState<Overlay>(EMPTY_OVERLAY);
   const [status, setStatus] = useState<ListStatus>("loading");
@@ -97,6 +98,7 @@ export function useChatList(api: ChatsApi): ChatList {
 
   // The first load, each search (after a pause in typing) and a refresh while shown.
   useEffect(() => {
+    if (!enabled) return;
     const timer = setTimeout(() => void loadFirst(query), query === "" ? 0 : SEARCH_DELAY_MS);
     const every = setInterval(() => {
       if (document.visibilityState === "visible") void loadFirst(query);
@@ -108,7 +110,7 @@ export function useChatList(api: ChatsApi): ChatList {
       clearInterval(every);
       window.removeEventListener("focus", onFocus);
     };
-  }, [loadFirst, query]);
+  }, [enabled, loadFirst, query]);
 
   const more = useCallback(() => {
     const cursor = loaded.nextCursor;
