@@ -45,7 +45,8 @@ export type ErrorCode =
   | "body_too_large"
   | "not_found"
   | "method_not_allowed"
-  | "too_many_uploads";
+  | "too_many_uploads"
+  | "too_many_shares";
 
 /**
  * A new session; keep the token to come back to it.
