@@ -9,21 +9,27 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import redis.exceptions
 from temporalio.client import (
     Client,
     WithStartWorkflowOperation,
+    WorkflowExecution,
     WorkflowHandle,
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
-from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+)
 from temporalio.service import RPCError, RPCStatusCode
 
 from agents.catalog import AgentType, Pillar
@@ -39,17 +45,29 @@ from foundations.communication import (
     event_id_key,
 )
 from foundations.errors import EMPTY_MESSAGE, ErrorCode, message_too_long
-from foundations.sessions import SessionGrant, SessionRecord, SessionStatus, SessionStore
+from foundations.sessions import (
+    SessionGrant,
+    SessionRecord,
+    SessionStatus,
+    SessionStore,
+    unowned_user_id,
+)
 from foundations.settings import Settings
 from workflows.chat_session import (
     CancelReplyInput,
     ChatSessionInput,
     ChatSessionWorkflow,
+    RenameChatInput,
     SubmitMessageInput,
     SubmitMessageResult,
     session_search_attributes,
     session_workflow_id,
 )
+from workflows.session_payloads import LAST_ACTIVITY_ATTRIBUTE
+
+NO_SUCH_CHAT = "no chat of yours has this id or token"
+# Session ids are 24 hex digits (foundations/sessions.py); anything else names no chat.
+_CHAT_ID = re.compile(r"[0-9a-f]{24}")
 
 # Annotated where a handle is made: without the target type, mypy's inference of the run
 # method's types depends on the order it checks modules in.
@@ -58,6 +76,32 @@ SessionHandle = WorkflowHandle[ChatSessionWorkflow, None]
 
 class InvalidToken(Exception):
     """The session token is forged, unknown, expired or its session has ended."""
+
+
+class ChatNotFound(InvalidToken):
+    """No chat of the caller's has this id or token: unknown, or another user's (the two are
+    answered alike, so a caller cannot learn that someone else's chat exists)."""
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who asks: the user new sessions are recorded under, and whose sessions they may open.
+
+    `user_id` None is a token-only client (anonymous mode, no device identity sent): it may
+    open only sessions nobody owns, those created the same way (user id `user-{session}`).
+    """
+
+    user_id: str | None
+    # The caller's own id and its claimed devices' (foundations/device_claims.py).
+    owner_ids: frozenset[str] = frozenset()
+
+    def owns(self, session: SessionRecord) -> bool:
+        if self.user_id is None:
+            return session.user_id == unowned_user_id(session.session_id)
+        return session.user_id in self.owner_ids
+
+
+TOKEN_ONLY = Caller(None)
 
 
 class InvalidPillar(ValueError):
@@ -142,11 +186,17 @@ class AgentWebSocketSDK:
         self._settings = settings
         self._connections: dict[str, AgentConnection] = {}
 
-    async def connect_guide_agent(self, session_token: str | None) -> AgentConnection:
-        return await self._connect(AgentType.GUIDE, session_token)
+    async def connect_guide_agent(
+        self, session_token: str | None, caller: Caller = TOKEN_ONLY, chat_id: str | None = None
+    ) -> AgentConnection:
+        return await self._connect(AgentType.GUIDE, session_token, caller, chat_id)
 
     async def connect_liaison_agent(
-        self, pillar: str, session_token: str | None
+        self,
+        pillar: str,
+        session_token: str | None,
+        caller: Caller = TOKEN_ONLY,
+        chat_id: str | None = None,
     ) -> AgentConnection:
         """Raises InvalidPillar, OrchestratorNotAvailable or LiaisonNotAvailable before the token is looked at."""
         try:
@@ -155,17 +205,26 @@ class AgentWebSocketSDK:
             raise InvalidPillar(
                 f"unknown pillar {pillar!r}; choose one of {', '.join(p.value for p in Pillar)}"
             ) from None
-        return await self._connect(self._orchestrators.liaison(known), session_token)
+        return await self._connect(
+            self._orchestrators.liaison(known), session_token, caller, chat_id
+        )
 
-    async def _connect(self, agent_type: AgentType, session_token: str | None) -> AgentConnection:
-        # Without a token the connection opens a new session.
-        opened: SessionGrant | SessionRecord | None
-        if session_token is None:
-            opened = await self._sessions.create()
+    async def _connect(
+        self,
+        agent_type: AgentType,
+        session_token: str | None,
+        caller: Caller,
+        chat_id: str | None,
+    ) -> AgentConnection:
+        # A chat named by its id (the caller proved who they are), by its token, or, with
+        # neither, a new session of the caller's.
+        opened: SessionGrant | SessionRecord
+        if chat_id is not None:
+            opened = await self.chat(chat_id, caller)
+        elif session_token is not None:
+            opened = await self.session(session_token, caller)
         else:
-            opened = await self._sessions.resolve(session_token)
-        if opened is None:
-            raise InvalidToken("the session token is invalid or has expired")
+            opened = await self._sessions.create(caller.user_id)
         if isinstance(opened, SessionGrant):
             session, new_token = opened.record, opened.token
         else:
@@ -230,22 +289,7 @@ class AgentWebSocketSDK:
         session = connection.session
         settings = self._settings
         await self._precheck(session, message)
-        start = WithStartWorkflowOperation(
-            ChatSessionWorkflow.run,
-            ChatSessionInput(
-                session_id=session.session_id,
-                user_id=session.user_id,
-                max_message_chars=settings.max_message_chars,
-                idle_timeout_seconds=settings.idle_timeout_seconds,
-                max_turns_per_run=settings.max_turns_per_run,
-                closed_retention_seconds=settings.closed_session_retention_seconds,
-                lean_turn=settings.lean_turn,
-            ),
-            id=session_workflow_id(session.session_id),
-            task_queue=settings.task_queue,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            search_attributes=session_search_attributes(session.session_id, session.user_id),
-        )
+        start = self.start_operation(session)
         # No update id derived from client_message_id: the workflow dedupes itself and says
         # `duplicate`, where Temporal would silently hand back the first result.
         # rpc_timeout bounds each RPC, but the SDK polls the update again after each one: only
@@ -273,6 +317,34 @@ class AgentWebSocketSDK:
         finally:
             handle.cancel()
             await asyncio.gather(handle, return_exceptions=True)
+
+    def session_input(self, session: SessionRecord, title: str = "") -> ChatSessionInput:
+        """What the session's workflow is started with, from these settings."""
+        settings = self._settings
+        return ChatSessionInput(
+            session_id=session.session_id,
+            user_id=session.user_id,
+            max_message_chars=settings.max_message_chars,
+            idle_timeout_seconds=settings.idle_timeout_seconds,
+            max_turns_per_run=settings.max_turns_per_run,
+            closed_retention_seconds=settings.closed_session_retention_seconds,
+            lean_turn=settings.lean_turn,
+            chat_list=settings.chat_list_attributes,
+            title=title,
+        )
+
+    def start_operation(
+        self, session: SessionRecord, title: str = ""
+    ) -> WithStartWorkflowOperation[ChatSessionWorkflow, None]:
+        """Start the session's workflow unless it runs: with an update, the first message's."""
+        return WithStartWorkflowOperation(
+            ChatSessionWorkflow.run,
+            self.session_input(session, title),
+            id=session_workflow_id(session.session_id),
+            task_queue=self._settings.task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            search_attributes=session_search_attributes(session.session_id, session.user_id),
+        )
 
     async def _precheck(self, session: SessionRecord, message: str) -> None:
         """Refuse at the edge what the workflow would refuse, so it starts and records nothing."""
@@ -378,12 +450,67 @@ class AgentWebSocketSDK:
             connection.session.session_id, connection.connection_id
         )
 
-    async def session(self, session_token: str) -> SessionRecord:
-        """The usable session a token opens; raises InvalidToken."""
+    async def session(self, session_token: str, caller: Caller = TOKEN_ONLY) -> SessionRecord:
+        """The usable session a token opens; raises InvalidToken, or ChatNotFound when it is
+        not the caller's."""
         opened = await self._sessions.resolve(session_token)
         if opened is None:
             raise InvalidToken("the session token is invalid or has expired")
+        if not caller.owns(opened):
+            raise ChatNotFound(NO_SUCH_CHAT)
         return opened
+
+    async def create_chat(self, caller: Caller) -> SessionGrant:
+        """A new chat of the caller's: its session, and its workflow started at once so the
+        chat list (Temporal visibility) holds it before its first message."""
+        grant = await self._sessions.create(caller.user_id)
+        session = grant.record
+        attributes = session_search_attributes(session.session_id, session.user_id)
+        await self._temporal.start_workflow(
+            ChatSessionWorkflow.run,
+            self.session_input(session),
+            id=session_workflow_id(session.session_id),
+            task_queue=self._settings.task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            search_attributes=TypedSearchAttributes(
+                [
+                    *attributes.search_attributes,
+                    SearchAttributePair(LAST_ACTIVITY_ATTRIBUTE, datetime.now(UTC)),
+                ]
+            ),
+        )
+        return grant
+
+    async def chat_token(self, chat_id: str, caller: Caller) -> tuple[SessionRecord, str]:
+        """Another token for the caller's chat (a second device of the same user)."""
+        record = await self.chat(chat_id, caller)
+        return record, await self._sessions.add_token(record)
+
+    async def rename_chat(self, chat_id: str, caller: Caller, title: str) -> WorkflowExecution:
+        """Rename the caller's chat; its workflow is started again if it had completed.
+
+        Returns the workflow's description, read from its own state rather than from
+        visibility, which lags (docs/architecture.md).
+        """
+        record = await self.chat(chat_id, caller)
+        start = self.start_operation(record, title)
+        await self._temporal.execute_update_with_start_workflow(
+            ChatSessionWorkflow.rename, RenameChatInput(title), start_workflow_operation=start
+        )
+        handle = await start.workflow_handle()
+        return await handle.describe()
+
+    async def chat(self, chat_id: str, caller: Caller) -> SessionRecord:
+        """The caller's usable chat with this id; raises ChatNotFound otherwise."""
+        record = await self._sessions.get(chat_id) if _CHAT_ID.fullmatch(chat_id) else None
+        if (
+            caller.user_id is None
+            or record is None
+            or not record.usable(time.time())
+            or not caller.owns(record)
+        ):
+            raise ChatNotFound(NO_SUCH_CHAT)
+        return record
 
     async def history(self, session_id: str, agent_type: AgentType, limit: int) -> Snapshot:
         return await self._communication.snapshot(

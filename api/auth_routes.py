@@ -1,7 +1,6 @@
 """REST routes of identity: a device identity, who am I, a WebSocket ticket, claiming a device.
 
-Not mounted yet: the edge's lifespan will keep an `Authenticator` as `app.state.identity`
-and include this router (docs/privacy.md).
+The edge's lifespan keeps the `Authenticator` as `app.state.identity` (docs/privacy.md).
 """
 
 from __future__ import annotations
@@ -11,6 +10,7 @@ from typing import Literal
 from fastapi import APIRouter, Header, HTTPException, Request
 from pydantic import BaseModel
 
+from api import errors
 from api.identity import Authenticator, AuthError, CurrentUser
 from foundations.device_claims import ClaimOutcome
 
@@ -55,19 +55,19 @@ async def new_device(request: Request) -> DeviceIdentity:
     return DeviceIdentity(token=token, user=UserView(**vars(user)))
 
 
-@router.get("/me")
+@router.get("/me", responses=errors.responses(401))
 async def me(user: CurrentUser) -> UserView:
     return UserView(**vars(user))
 
 
-@router.post("/ws-ticket")
+@router.post("/ws-ticket", responses=errors.responses(401))
 async def ws_ticket(user: CurrentUser, request: Request) -> Ticket:
     authenticator = _authenticator(request)
     ticket = await authenticator.tickets.issue(user)
     return Ticket(ticket=ticket, expires_in=request.app.state.settings.ws_ticket_ttl_seconds)
 
 
-@router.post("/claim")
+@router.post("/claim", responses=errors.responses(401, 403, 409))
 async def claim_device(
     user: CurrentUser,
     request: Request,
@@ -75,12 +75,12 @@ async def claim_device(
 ) -> Claim:
     """Hand this device's anonymous chats to the signed-in account, once and for good."""
     if user.mode == "anonymous":
-        raise HTTPException(400, "sign in first: a device cannot claim another device")
+        raise HTTPException(403, "sign in first: a device cannot claim another device")
     authenticator = _authenticator(request)
     try:
         device = authenticator.devices.verify(x_device_identity)
     except AuthError as error:
-        raise HTTPException(400, f"X-Device-Identity: {error}") from error
+        raise HTTPException(403, f"X-Device-Identity: {error}") from error
     outcome = await authenticator.claims.claim(device.id, user.id)
     if outcome is ClaimOutcome.CLAIMED_BY_ANOTHER:
         raise HTTPException(409, "this device's chats already belong to another account")

@@ -10,9 +10,9 @@ from pydantic import AfterValidator, BaseModel, Field
 
 from agents.catalog import AgentType, Pillar
 from api import errors
-from api.agent_sdk import AgentConnection, AgentWebSocketSDK, FellBehind
+from api.agent_sdk import AgentConnection, AgentWebSocketSDK, Caller, FellBehind
 from api.client_address import client_key, trusted_networks
-from api.deps import Edge
+from api.deps import CallerOf, Edge
 from api.errors import SUBMIT_ERRORS, EdgeError, refusal
 from api.frames import ClientMessageId, PlainText
 from foundations import server_events
@@ -75,30 +75,34 @@ class SessionTokenRequest(BaseModel):
 
 
 # Every chat turn's error answers.
-_TURN = errors.responses(400, 401, 429, 502, 503, 504)
+_TURN = errors.responses(400, 401, 404, 429, 502, 503, 504)
 
 
 @router.post("/guide", responses=_TURN)
-async def chat_with_guide(body: GuideChatRequest, edge: Edge, request: Request) -> ChatReply:
+async def chat_with_guide(
+    body: GuideChatRequest, edge: Edge, request: Request, caller: CallerOf
+) -> ChatReply:
     """Send a message to the guide and wait for its whole reply."""
     await _admit_new_session(edge, request, body.session_token)
-    connection = await _connect(edge.sdk, None, body.session_token)
+    connection = await _connect(edge.sdk, None, body.session_token, caller)
     return await _turn(edge.sdk, connection, body)
 
 
 @router.post("/liaison", responses=_TURN)
-async def chat_with_liaison(body: LiaisonChatRequest, edge: Edge, request: Request) -> ChatReply:
+async def chat_with_liaison(
+    body: LiaisonChatRequest, edge: Edge, request: Request, caller: CallerOf
+) -> ChatReply:
     """Send a message to a pillar's liaison and wait for its whole reply."""
     await _admit_new_session(edge, request, body.session_token)
-    connection = await _connect(edge.sdk, body.pillar, body.session_token)
+    connection = await _connect(edge.sdk, body.pillar, body.session_token, caller)
     return await _turn(edge.sdk, connection, body)
 
 
-@router.post("/conversation/create", responses=errors.responses(429, 503))
-async def create_conversation(edge: Edge, request: Request) -> SessionCreated:
+@router.post("/conversation/create", responses=errors.responses(401, 429, 503))
+async def create_conversation(edge: Edge, request: Request, caller: CallerOf) -> SessionCreated:
     """Mint a session and its token."""
     await _admit_new_session(edge, request, None)
-    connection = await _connect(edge.sdk, None, None)
+    connection = await _connect(edge.sdk, None, None, caller)
     await edge.sdk.disconnect_agent(connection.connection_id)
     assert connection.new_token is not None
     return SessionCreated(
@@ -108,15 +112,16 @@ async def create_conversation(edge: Edge, request: Request) -> SessionCreated:
     )
 
 
-@router.get("/conversation/history", responses=errors.responses(401, 503))
+@router.get("/conversation/history", responses=errors.responses(401, 404, 503))
 async def conversation_history(
     edge: Edge,
+    caller: CallerOf,
     session_token: str,
     agent_type: AgentType = AgentType.GUIDE,
     limit: int = Query(default=100, ge=1, le=1000),
 ) -> dict[str, Any]:
     """A conversation's recorded messages, oldest first."""
-    session = await edge.sdk.session(session_token)
+    session = await edge.sdk.session(session_token, caller)
     snapshot = await edge.sdk.history(session.session_id, agent_type, limit)
     return {
         "session_id": session.session_id,
@@ -127,9 +132,10 @@ async def conversation_history(
     }
 
 
-@router.get("/conversation/messages", responses=errors.responses(401, 503))
+@router.get("/conversation/messages", responses=errors.responses(401, 404, 503))
 async def conversation_messages(
     edge: Edge,
+    caller: CallerOf,
     session_token: str,
     agent_type: AgentType = AgentType.GUIDE,
     before_seq: int = Query(default=0, ge=0),
@@ -137,7 +143,7 @@ async def conversation_messages(
 ) -> dict[str, Any]:
     """A page of a conversation's messages, oldest first: those before `before_seq` (0: the
     newest). Pass `next_before_seq` back for the page before; it is null on the first page."""
-    session = await edge.sdk.session(session_token)
+    session = await edge.sdk.session(session_token, caller)
     messages = await edge.sdk.page(session.session_id, agent_type, before_seq, limit)
     first = messages[0]["seq"] if messages else 1
     return {
@@ -148,10 +154,10 @@ async def conversation_messages(
     }
 
 
-@router.post("/session/close", responses=errors.responses(400, 401, 503))
-async def close_session(body: SessionTokenRequest, edge: Edge) -> dict[str, str]:
+@router.post("/session/close", responses=errors.responses(400, 401, 404, 503))
+async def close_session(body: SessionTokenRequest, edge: Edge, caller: CallerOf) -> dict[str, str]:
     """End a session: its token stops working and its workflow completes."""
-    session = await edge.sdk.session(body.session_token)
+    session = await edge.sdk.session(body.session_token, caller)
     await edge.sdk.close_session(session.session_id)
     # The token no longer works, so nothing uploads again; pending turns may still read them.
     await edge.uploads.forget(session.session_id, edge.settings.closed_session_retention_seconds)
@@ -170,12 +176,12 @@ async def _admit_new_session(edge: Edge, request: Request, token: str | None) ->
 
 
 async def _connect(
-    sdk: AgentWebSocketSDK, pillar: str | None, token: str | None
+    sdk: AgentWebSocketSDK, pillar: str | None, token: str | None, caller: Caller
 ) -> AgentConnection:
     # What connecting raises is answered by the error table (api/errors.py).
     if pillar is None:
-        return await sdk.connect_guide_agent(token)
-    return await sdk.connect_liaison_agent(pillar, token)
+        return await sdk.connect_guide_agent(token, caller)
+    return await sdk.connect_liaison_agent(pillar, token, caller)
 
 
 async def _turn(

@@ -23,7 +23,14 @@ from temporalio.service import RPCError
 
 from agents.orchestrators import LiaisonNotAvailable, OrchestratorNotAvailable
 from api import frames
-from api.agent_sdk import InvalidPillar, InvalidToken, MessageRefused, SubmitTimedOut
+from api.agent_sdk import (
+    ChatNotFound,
+    InvalidPillar,
+    InvalidToken,
+    MessageRefused,
+    SubmitTimedOut,
+)
+from api.identity import CLOSE_UNAUTHENTICATED
 from api.lifecycle import BACKEND_UNREACHABLE
 from foundations.errors import ErrorCode
 from foundations.share_links import TooManyShares
@@ -54,6 +61,10 @@ ERRORS: dict[ErrorCode, Answer] = {
     ErrorCode.UNKNOWN_AGENT: Answer(422),
     ErrorCode.SESSION_INVALID: Answer(401, frames.CLOSE_INVALID_TOKEN),
     ErrorCode.SESSION_CLOSED: Answer(401, frames.CLOSE_INVALID_TOKEN),
+    # A socket closes as it does for an unknown token: it must not learn whose chat it is.
+    ErrorCode.CHAT_NOT_FOUND: Answer(404, frames.CLOSE_INVALID_TOKEN),
+    ErrorCode.UNAUTHENTICATED: Answer(401, CLOSE_UNAUTHENTICATED),
+    ErrorCode.FORBIDDEN: Answer(403),
     ErrorCode.ORIGIN_NOT_ALLOWED: Answer(403, frames.CLOSE_ORIGIN_NOT_ALLOWED),
     ErrorCode.INVALID_PILLAR: Answer(404, frames.CLOSE_INVALID_PILLAR),
     ErrorCode.ORCHESTRATOR_NOT_AVAILABLE: Answer(503, frames.CLOSE_ORCHESTRATOR_NOT_AVAILABLE),
@@ -76,6 +87,7 @@ ERRORS: dict[ErrorCode, Answer] = {
 # Errors raised by the services the edge calls, by the code they stand for.
 RAISED: dict[type[Exception], ErrorCode] = {
     InvalidToken: ErrorCode.SESSION_INVALID,
+    ChatNotFound: ErrorCode.CHAT_NOT_FOUND,
     InvalidPillar: ErrorCode.INVALID_PILLAR,
     OrchestratorNotAvailable: ErrorCode.ORCHESTRATOR_NOT_AVAILABLE,
     LiaisonNotAvailable: ErrorCode.LIAISON_NOT_AVAILABLE,
@@ -153,9 +165,10 @@ def responses(*statuses: int) -> dict[int | str, dict[str, object]]:
     """The OpenAPI `responses` of a route that can answer these statuses."""
     described = {
         400: "The body is not valid JSON.",
-        401: "The session token is invalid or has expired.",
-        404: "No such pillar, chat or share link.",
-        409: "The session holds its maximum of files, or the chat of share links.",
+        401: "No identity was proven, or the session token is invalid or has expired.",
+        403: "Refused: the caller may not do this (a device claiming a device, say).",
+        404: "No such pillar or share link, or no chat of yours has this id or token.",
+        409: "The session holds its maximum of files, the chat of share links, or the device is another account's.",
         413: "The request body is larger than the limit.",
         422: "The request or its message was refused; `code` says why.",
         429: "Rate limited; `Retry-After` says how many seconds to wait.",
@@ -207,6 +220,8 @@ async def _validation_error(request: Request, error: Exception) -> JSONResponse:
 
 
 _HTTP_CODES = {
+    401: ErrorCode.UNAUTHENTICATED,
+    403: ErrorCode.FORBIDDEN,
     404: ErrorCode.NOT_FOUND,
     405: ErrorCode.METHOD_NOT_ALLOWED,
     413: ErrorCode.BODY_TOO_LARGE,
@@ -235,18 +250,21 @@ async def _http_error(request: Request, error: Exception) -> JSONResponse:
 
 
 def _allowed_methods(request: Request) -> list[str]:
-    """The methods the OpenAPI document lists for the request's path (templated paths too)."""
-    allowed: set[str] = set()
-    for path, operations in request.app.openapi()["paths"].items():
-        if _template(path).fullmatch(request.url.path):
-            allowed |= {method.upper() for method in operations}
-    return sorted(allowed)
+    """The methods the OpenAPI document lists for the request's path (a template's too)."""
+    path = request.url.path
+    return sorted(
+        {
+            method.upper()
+            for template, operations in request.app.openapi()["paths"].items()
+            if template == path or _template(template).fullmatch(path)
+            for method in operations
+        }
+    )
 
 
 def _template(path: str) -> re.Pattern[str]:
-    """An OpenAPI path (`/api/chats/{chat_id}`) as a pattern its requests' paths match."""
-    parts = re.split(r"(\{[^}/]+\})", path)
-    return re.compile("".join("[^/]+" if p.startswith("{") else re.escape(p) for p in parts))
+    """A path template of the document (`/api/chats/{chat_id}`) as a pattern of paths."""
+    return re.compile(re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(path)))
 
 
 async def _unavailable(request: Request, error: Exception) -> JSONResponse:

@@ -16,7 +16,18 @@ from temporalio.client import Client
 from agents.capabilities import MAX_UPLOAD_BYTES
 from agents.capabilities.content import UploadMetadata
 from agents.orchestrators import OrchestratorRegistry, default_registry
-from api import chat_deletion, chat_export, chat_rest, errors, health, shares, uploads, websocket
+from api import (
+    auth_routes,
+    chat_deletion,
+    chat_export,
+    chat_rest,
+    chats,
+    errors,
+    health,
+    shares,
+    uploads,
+    websocket,
+)
 from api.agent_sdk import AgentWebSocketSDK
 from api.body_limit import BodyLimit
 from api.deps import EdgeState
@@ -93,7 +104,7 @@ def create_app(
             orchestrators=granted.orchestrators,
             settings=settings,
         )
-        # Identity for the chat routes (docs/privacy.md, "Identity").
+        app.state.settings = settings
         app.state.identity = await Authenticator.open(settings, redis_client)
         app.state.edge = EdgeState(
             settings,
@@ -118,6 +129,8 @@ def create_app(
     )
     app.include_router(health.router)
     app.include_router(metrics_router)
+    app.include_router(auth_routes.router)
+    app.include_router(chats.router)
     app.include_router(chat_rest.router)
     chat_rest.declare_message_limit(app, settings.max_message_chars)
     app.include_router(uploads.router)

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Request
 from agents.capabilities import MAX_UPLOAD_BYTES
 from agents.capabilities.content import describe_upload
 from api import errors
-from api.deps import Edge
+from api.deps import CallerOf, Edge
 from api.errors import EdgeError
 from foundations.errors import ErrorCode
 
@@ -42,12 +42,13 @@ _FILE_BODY = {
 @router.post(
     "",
     status_code=201,
-    responses=errors.responses(401, 409, 503),
+    responses=errors.responses(401, 404, 409, 503),
     openapi_extra=_FILE_BODY,
 )
 async def upload_file(
     request: Request,
     edge: Edge,
+    caller: CallerOf,
     session_token: str,
     filename: str = Query(pattern=FILENAME_PATTERN),
 ) -> dict[str, Any]:
@@ -56,7 +57,7 @@ async def upload_file(
     Send the file's bytes as the body (any content type). A file with the same name replaces
     the earlier one.
     """
-    session = await edge.sdk.session(session_token)
+    session = await edge.sdk.session(session_token, caller)
     data = bytearray()
     async for chunk in request.stream():
         data.extend(chunk)
@@ -77,8 +78,8 @@ async def upload_file(
     return dataclasses.asdict(metadata)
 
 
-@router.get("", responses=errors.responses(401, 503))
-async def list_uploads(edge: Edge, session_token: str) -> list[dict[str, Any]]:
+@router.get("", responses=errors.responses(401, 404, 503))
+async def list_uploads(edge: Edge, caller: CallerOf, session_token: str) -> list[dict[str, Any]]:
     """The session's uploads, oldest first."""
-    session = await edge.sdk.session(session_token)
+    session = await edge.sdk.session(session_token, caller)
     return [dataclasses.asdict(item) for item in await edge.uploads.list(session.session_id)]

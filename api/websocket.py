@@ -11,6 +11,7 @@ import asyncio
 import logging
 import re
 import time
+from dataclasses import dataclass
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from temporalio.client import WorkflowUpdateFailedError
@@ -18,13 +19,17 @@ from temporalio.service import RPCError
 
 from api import frames
 from api.agent_sdk import (
+    TOKEN_ONLY,
     AgentConnection,
+    Caller,
     FellBehind,
     MessageRefused,
 )
 from api.client_address import client_key, trusted_networks
-from api.deps import EdgeState, WsEdge
+from api.deps import EdgeState, WsEdge, caller_of
 from api.errors import CONNECT_ERRORS, SUBMIT_ERRORS, EdgeError, raised, refusal
+from api.identity import WEBSOCKET_SUBPROTOCOL, Authenticator, accept_as_user
+from api.identity.tickets import offered_ticket
 from api.lifecycle import BACKEND_UNREACHABLE, close_unavailable
 from foundations import server_events
 from foundations.admission import Refusal
@@ -53,10 +58,11 @@ async def guide_socket(
     websocket: WebSocket,
     edge: WsEdge,
     session_token: str | None = None,
+    chat_id: str | None = None,
     last_event_id: str | None = None,
 ) -> None:
     """Chat with the cross-domain guide."""
-    await _serve(websocket, edge, None, session_token, last_event_id)
+    await _serve(websocket, edge, None, _Opens(session_token, chat_id), last_event_id)
 
 
 @router.websocket("/api/ws/liaison/{pillar}")
@@ -65,20 +71,60 @@ async def liaison_socket(
     edge: WsEdge,
     pillar: str,
     session_token: str | None = None,
+    chat_id: str | None = None,
     last_event_id: str | None = None,
 ) -> None:
     """Chat with one pillar's liaison agent."""
-    await _serve(websocket, edge, pillar, session_token, last_event_id)
+    await _serve(websocket, edge, pillar, _Opens(session_token, chat_id), last_event_id)
+
+
+@dataclass(frozen=True)
+class _Opens:
+    """Which chat a socket opens: by its id (the ticket proved the caller, who must own it),
+    by its token, or with neither a new one of the caller's."""
+
+    session_token: str | None
+    chat_id: str | None
+
+    @property
+    def new_session(self) -> bool:
+        return self.session_token is None and self.chat_id is None
+
+
+async def _accept(websocket: WebSocket) -> Caller | None:
+    """Accept the socket as its caller; None when it was closed for proving no identity.
+
+    A handshake offering a ticket (or, in jwt and proxy mode, any handshake) must prove its
+    user (`accept_as_user`). In anonymous mode one offering none is a token-only client.
+    """
+    authenticator: Authenticator = websocket.app.state.identity
+    if authenticator.mode == "anonymous" and offered_ticket(websocket.headers) is None:
+        offered = websocket.headers.get("sec-websocket-protocol", "")
+        subprotocols = [p.strip() for p in offered.split(",")]
+        await websocket.accept(
+            subprotocol=WEBSOCKET_SUBPROTOCOL if WEBSOCKET_SUBPROTOCOL in subprotocols else None
+        )
+        return TOKEN_ONLY
+    user = await accept_as_user(websocket)
+    if user is None:
+        return None
+    return await caller_of(authenticator, user)
 
 
 async def _serve(
     websocket: WebSocket,
     edge: EdgeState,
     pillar: str | None,
-    session_token: str | None,
+    opens: _Opens,
     last_event_id: str | None,
 ) -> None:
-    await websocket.accept()
+    try:
+        caller = await _accept(websocket)
+    except BACKEND_UNREACHABLE as error:
+        await close_unavailable(websocket, error)
+        return
+    if caller is None:
+        return
     settings = edge.settings
     if not settings.websocket_enabled:
         await _close(
@@ -91,7 +137,7 @@ async def _serve(
         await _close(websocket, EdgeError(ErrorCode.ORIGIN_NOT_ALLOWED, "origin not allowed"))
         return
     try:
-        refused = await _admit(websocket, edge, session_token)
+        refused = await _admit(websocket, edge, opens.new_session)
     except BACKEND_UNREACHABLE as error:
         await close_unavailable(websocket, error)
         return
@@ -101,9 +147,11 @@ async def _serve(
     sdk = edge.sdk
     try:
         if pillar is None:
-            connection = await sdk.connect_guide_agent(session_token)
+            connection = await sdk.connect_guide_agent(opens.session_token, caller, opens.chat_id)
         else:
-            connection = await sdk.connect_liaison_agent(pillar, session_token)
+            connection = await sdk.connect_liaison_agent(
+                pillar, opens.session_token, caller, opens.chat_id
+            )
     except CONNECT_ERRORS as error:
         await _close(websocket, raised(error))
         return
@@ -136,14 +184,12 @@ def _origin_allowed(origin: str, allowed: list[str]) -> bool:
     return "*" in allowed or origin in allowed
 
 
-async def _admit(
-    websocket: WebSocket, edge: EdgeState, session_token: str | None
-) -> Refusal | None:
+async def _admit(websocket: WebSocket, edge: EdgeState, new_session: bool) -> Refusal | None:
     """Count the new socket (and the new session, without a token) against the client's limits."""
     peer = websocket.client.host if websocket.client else None
     client = client_key(peer, websocket.headers, trusted_networks(edge.settings.trusted_proxies))
     refused = await edge.admission.new_socket(client)
-    if refused is None and session_token is None:
+    if refused is None and new_session:
         refused = await edge.admission.new_session(client)
     return refused
 

@@ -24,6 +24,9 @@ SEARCH_ATTRIBUTES = {
     "ChatSessionId": "Keyword",
     "ChatUserId": "Keyword",
     "ChatAgentTypes": "KeywordList",
+    # The chat list (api/chats.py).
+    "ChatTitle": "Text",
+    "ChatLastActivity": "Datetime",
 }
 
 

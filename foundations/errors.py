@@ -26,6 +26,12 @@ class ErrorCode(StrEnum):
     # The session.
     SESSION_INVALID = "session_invalid"
     SESSION_CLOSED = "session_closed"
+    # No chat of the caller's has this id or token (another user's chat answers the same).
+    CHAT_NOT_FOUND = "chat_not_found"
+    # The request proves no identity (AUTH_MODE, docs/privacy.md).
+    UNAUTHENTICATED = "unauthenticated"
+    # The identity is proven but may not do this.
+    FORBIDDEN = "forbidden"
     # Connecting.
     ORIGIN_NOT_ALLOWED = "origin_not_allowed"
     INVALID_PILLAR = "invalid_pillar"

@@ -43,6 +43,11 @@ class SessionGrant:
     token: str
 
 
+def unowned_user_id(session_id: str) -> str:
+    """The user id of a session created without an identity: it belongs to its token alone."""
+    return f"user-{session_id}"
+
+
 def _token_key(token: str) -> str:
     return "token:" + hashlib.sha256(token.encode()).hexdigest()
 
@@ -63,7 +68,7 @@ class SessionStore:
         token = secrets.token_urlsafe(32)
         record = SessionRecord(
             session_id=session_id,
-            user_id=user_id or f"user-{session_id}",
+            user_id=user_id or unowned_user_id(session_id),
             expires_at=time.time() + self._ttl_seconds,
             status=SessionStatus.ACTIVE,
         )
@@ -80,6 +85,14 @@ class SessionStore:
             pipe.set(_token_key(token), session_id, ex=self._ttl_seconds)
             await pipe.execute()
         return SessionGrant(record, token)
+
+    async def add_token(self, record: SessionRecord) -> str:
+        """Another token for an existing session (a second device of its owner), living as
+        long as the session does."""
+        token = secrets.token_urlsafe(32)
+        ttl = max(1, int(record.expires_at - time.time()))
+        await self._redis.set(_token_key(token), record.session_id, ex=ttl)
+        return token
 
     async def get(self, session_id: str) -> SessionRecord | None:
         raw = await self._redis.hgetall(_session_key(session_id))

@@ -214,6 +214,12 @@ class Settings(BaseSettings):
     share_max_seconds: int = 30 * 24 * 3600
     max_shares_per_chat: int = 50
 
+    # The chat list (api/chats.py)
+    # Sessions started now keep the chat list's search attributes (ChatTitle, ChatLastActivity)
+    # up to date. Workers of a release without them cannot replay such a session: keep it
+    # false during a rolling deploy from that release, true once its workers are gone.
+    chat_list_attributes: bool = True
+
     @property
     def idle_timeout(self) -> timedelta:
         return timedelta(seconds=self.idle_timeout_seconds)

@@ -20,6 +20,8 @@ from tests.stack import RunningStack, running_stack
 _INDEXED = {
     "Keyword": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
     "KeywordList": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
+    "Text": IndexedValueType.INDEXED_VALUE_TYPE_TEXT,
+    "Datetime": IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
 }
 
 

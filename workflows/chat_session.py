@@ -11,9 +11,12 @@ live in workflows/session_payloads.py and are importable from here.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from datetime import timedelta
+from typing import Any
 
 from temporalio import workflow
+from temporalio.common import SearchAttributeUpdate
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -25,16 +28,20 @@ with workflow.unsafe.imports_passed_through():
 from workflows.admission import admit
 from workflows.session_payloads import (
     AGENT_TYPES_ATTRIBUTE,
+    LAST_ACTIVITY_ATTRIBUTE,
     MAX_PENDING_TURNS,
     PAYLOAD_BUDGET_BYTES,
+    TITLE_ATTRIBUTE,
     CancelReplyInput,
     ChatSessionInput,
     ConversationState,
     ConversationStatus,
+    RenameChatInput,
     SessionStatus,
     SubmitMessageInput,
     SubmitMessageResult,
     Turn,
+    chat_title,
     session_search_attributes,
     session_workflow_id,
 )
@@ -46,6 +53,7 @@ __all__ = [
     "CancelReplyInput",
     "ChatSessionInput",
     "ChatSessionWorkflow",
+    "RenameChatInput",
     "SubmitMessageInput",
     "SubmitMessageResult",
     "session_search_attributes",
@@ -76,6 +84,7 @@ class ChatSessionWorkflow:
         # Each accepted message's trace, so its turn joins it even when it runs in the task of
         # an earlier message's turn. Not carried over continue-as-new: traces are best effort.
         self._turn_traces: dict[str, tracing.Context] = {}
+        self._title = input.title
 
     @workflow.run
     async def run(self, input: ChatSessionInput) -> None:
@@ -162,6 +171,7 @@ class ChatSessionWorkflow:
             self._turn_traces[message_id] = tracing.current_context()
             state.last_activity = now
             self._last_message_at = workflow.now()
+            self._show_in_chat_list(input.message)
             self._start_turns(input.conversation)
             return result
 
@@ -175,6 +185,16 @@ class ChatSessionWorkflow:
             pending_turns=len(state.pending) if state is not None else 0,
             max_chars=self._input.max_message_chars,
         )
+
+    @workflow.update
+    def rename(self, input: RenameChatInput) -> None:
+        """Give the chat a title of the user's; its messages no longer title it."""
+        self._title = input.title
+        workflow.upsert_search_attributes([TITLE_ATTRIBUTE.value_set(input.title)])
+
+    @rename.validator
+    def validate_rename(self, input: RenameChatInput) -> None:
+        input.check()
 
     @workflow.query
     def get_status(self) -> SessionStatus:
@@ -242,6 +262,20 @@ class ChatSessionWorkflow:
             )
         return self._conversations[conversation]
 
+    def _show_in_chat_list(self, message: str) -> None:
+        """Keep the chat list's attributes: the last activity, and a title from the first
+        message while the chat has none. Only in runs started to (`chat_list`): a session
+        begun before, or by a release without them, replays the same commands."""
+        if not self._input.chat_list:
+            return
+        updates: list[SearchAttributeUpdate[Any]] = [
+            LAST_ACTIVITY_ATTRIBUTE.value_set(workflow.now())
+        ]
+        if not self._title:
+            self._title = chat_title(message)
+            updates.append(TITLE_ATTRIBUTE.value_set(self._title))
+        workflow.upsert_search_attributes(updates)
+
     def _message_id(self, input: SubmitMessageInput) -> str:
         return input.derived_message_id(self._input.session_id) or "m-" + workflow.uuid4().hex
 
@@ -270,7 +304,8 @@ class ChatSessionWorkflow:
             lambda: not self._running and workflow.all_handlers_finished()
         )
         workflow.logger.info("continuing as new after %d turns", self._turns_this_run)
-        workflow.continue_as_new(self._input.next_run(self._conversations, self._recent_acks))
+        next_run = self._input.next_run(self._conversations, self._recent_acks)
+        workflow.continue_as_new(dataclasses.replace(next_run, title=self._title))
 
     def _show_details(self) -> None:
         busy = ", ".join(sorted(a.value for a in self._running)) or "nothing"

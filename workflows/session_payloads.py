@@ -41,6 +41,21 @@ _MESSAGE_NAMESPACE = uuid.UUID("6f1d1c52-2a55-4d47-9a39-5b0f3c1e8a11")
 SESSION_ID_ATTRIBUTE = SearchAttributeKey.for_keyword("ChatSessionId")
 USER_ID_ATTRIBUTE = SearchAttributeKey.for_keyword("ChatUserId")
 AGENT_TYPES_ATTRIBUTE = SearchAttributeKey.for_keyword_list("ChatAgentTypes")
+# The chat list (api/chats.py) reads these: the title (from the first message until renamed)
+# and when the chat last took a message.
+TITLE_ATTRIBUTE = SearchAttributeKey.for_text("ChatTitle")
+LAST_ACTIVITY_ATTRIBUTE = SearchAttributeKey.for_datetime("ChatLastActivity")
+# A title is a line, not a message: the first message is cut to this.
+MAX_TITLE_CHARS = 80
+
+
+def chat_title(message: str) -> str:
+    """The title a chat takes from its first message: its first line, cut at a word."""
+    line = " ".join(message.split())
+    if len(line) <= MAX_TITLE_CHARS:
+        return line
+    cut = line[: MAX_TITLE_CHARS - 1].rsplit(" ", 1)[0] or line[: MAX_TITLE_CHARS - 1]
+    return cut + "\u2026"
 
 
 SESSION_WORKFLOW_PREFIX = "chat-session-"
@@ -143,6 +158,20 @@ class CancelReplyInput:
 
 
 @dataclass
+class RenameChatInput:
+    title: str
+
+    def check(self) -> None:
+        if not self.title.strip():
+            raise ApplicationError("The title is empty.", type=ErrorCode.INVALID_REQUEST)
+        if len(self.title) > MAX_TITLE_CHARS:
+            raise ApplicationError(
+                f"The title has {len(self.title)} characters; the limit is {MAX_TITLE_CHARS}.",
+                type=ErrorCode.INVALID_REQUEST,
+            )
+
+
+@dataclass
 class ChatSessionInput:
     session_id: str
     user_id: str
@@ -156,6 +185,11 @@ class ChatSessionInput:
     # reply activity record the reply. Off in runs begun before it existed, and wherever a
     # worker without it may still take the session over.
     lean_turn: bool = False
+    # Keep the chat list's search attributes (title, last activity). Off in runs begun
+    # before they existed, and wherever a worker without them may still take the session over.
+    chat_list: bool = False
+    # The chat's title (the chat list, api/chats.py); empty until its first message.
+    title: str = ""
     # Carried over continue-as-new.
     conversations: dict[AgentType, ConversationState] = field(default_factory=dict)
     recent_acks: dict[str, SubmitMessageResult] = field(default_factory=dict)

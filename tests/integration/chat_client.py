@@ -11,6 +11,7 @@ from typing import Any
 
 import websockets
 from websockets.asyncio.client import ClientConnection
+from websockets.typing import Subprotocol
 
 Frame = dict[str, Any]
 
@@ -80,15 +81,26 @@ async def connect(
     session_token: str | None = None,
     last_event_id: str | None = None,
     origin: str | None = None,
+    chat_id: str | None = None,
+    ticket: str | None = None,
+    headers: dict[str, str] | None = None,
 ) -> AsyncIterator[ChatClient]:
+    """A socket; with `ticket`, offered as the page does (docs/privacy.md)."""
     query = []
     if session_token is not None:
         query.append(f"session_token={session_token}")
+    if chat_id is not None:
+        query.append(f"chat_id={chat_id}")
     if last_event_id is not None:
         query.append(f"last_event_id={last_event_id}")
     url = f"{ws_url}{path}" + ("?" + "&".join(query) if query else "")
-    headers = {"Origin": origin} if origin else None
-    async with websockets.connect(url, additional_headers=headers, max_size=2**22) as socket:
+    headers = {**(headers or {}), **({"Origin": origin} if origin else {})}
+    subprotocols = (
+        None if ticket is None else [Subprotocol("chat.v1"), Subprotocol(f"ticket.{ticket}")]
+    )
+    async with websockets.connect(
+        url, additional_headers=headers, max_size=2**22, subprotocols=subprotocols
+    ) as socket:
         yield ChatClient(socket)
 
 

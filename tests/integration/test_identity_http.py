@@ -178,4 +178,4 @@ async def test_an_account_claims_the_device_it_signed_in_on_once(
         assert stolen.status_code == 409
         forged = {"X-Device-Identity": device["token"][:-1] + "x"}
         bad = await http.post(f"{base}/api/auth/claim", headers={**bearer(mallory), **forged})
-        assert bad.status_code == 400
+        assert bad.status_code == 403

@@ -22,9 +22,14 @@ MAX_EXAMPLES = 15
 
 
 def test_the_rest_api_keeps_its_openapi_contract(stack: RunningStack, tmp_path: Path) -> None:
-    # Query parameters get a live session's token, so that the requests reach past the token
-    # check (uploads, history); tokens in bodies stay generated, and mostly invalid.
-    created = httpx.post(f"{stack.http_url}/api/chat/conversation/create", timeout=30)
+    # Every request carries a device identity, and query parameters get a live session's
+    # token of that device, so that requests reach past the identity and token checks
+    # (uploads, history, the chat list); tokens in bodies stay generated, and mostly invalid.
+    device = httpx.post(f"{stack.http_url}/api/auth/device", timeout=30).json()["token"]
+    identity = {"Authorization": f"Bearer {device}"}
+    created = httpx.post(
+        f"{stack.http_url}/api/chat/conversation/create", headers=identity, timeout=30
+    )
     config = tmp_path / "schemathesis.toml"
     config.write_text(
         f'[parameters]\n"query.session_token" = "{created.json()["session_token"]}"\n'
@@ -37,6 +42,8 @@ def test_the_rest_api_keeps_its_openapi_contract(stack: RunningStack, tmp_path: 
             str(config),
             "run",
             f"{stack.http_url}/openapi.json",
+            "--header",
+            f"Authorization: {identity['Authorization']}",
             "--checks",
             "all",
             "--max-examples",
