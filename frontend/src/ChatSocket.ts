@@ -66,7 +66,13 @@ export interface ChatSocketOptions {
   /** The endpoint's ws:// or wss:// URL, without query. */
   url: string;
   tokens?: SessionTokens;
-  createSocket?: (url: string) => WebSocketLike;
+  createSocket?: (url: string, protocols?: string[]) => WebSocketLike;
+  /**
+   * A single-use ticket proving the page's identity, fetched afresh for each connection and
+   * offered as a subprotocol (docs/protocol.md, "Who connects"); null connects without one
+   * (a server without identities). Throwing counts as a failed connection attempt.
+   */
+  ticket?: () => Promise<string | null>;
   backoff?: Partial<Backoff>;
   random?: () => number;
   pingIntervalMs?: number;
@@ -98,6 +104,9 @@ export interface Outgoing {
 export const DEFAULT_BACKOFF: Backoff = { initialMs: 500, maxMs: 15_000, factor: 2 };
 
 const OPEN = 1;
+// The protocol a socket speaks, and how it carries its ticket (docs/protocol.md).
+const WEBSOCKET_SUBPROTOCOL = "chat.v1";
+const TICKET_PREFIX = "ticket.";
 
 /**
  * The wait before reconnect attempt `attempt` (1, 2, ...): exponential up to a cap, with
@@ -111,7 +120,8 @@ export function backoffDelay(attempt: number, backoff: Backoff, random: () => nu
 export class ChatSocket {
   private readonly url: string;
   private readonly tokens: SessionTokens;
-  private readonly createSocket: (url: string) => WebSocketLike;
+  private readonly createSocket: (url: string, protocols?: string[]) => WebSocketLike;
+  private readonly ticket: () => Promise<string | null>;
   private readonly backoff: Backoff;
   private readonly random: () => number;
   private readonly pingIntervalMs: number;
@@ -163,7 +173,9 @@ export class ChatSocket {
   constructor(options: ChatSocketOptions) {
     this.url = options.url;
     this.tokens = options.tokens ?? sessionTokens;
-    this.createSocket = options.createSocket ?? ((url) => new WebSocket(url) as WebSocketLike);
+    this.createSocket =
+      options.createSocket ?? ((url, protocols) => new WebSocket(url, protocols) as WebSocketLike);
+    this.ticket = options.ticket ?? (() => Promise.resolve(null));
     this.backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
     this.random = options.random ?? Math.random;
     this.pingIntervalMs = options.pingIntervalMs ?? 20_000;
@@ -269,6 +281,21 @@ export class ChatSocket {
       if (token === null) this.tokens.release();
       return;
     }
+    let ticket: string | null;
+    try {
+      ticket = await this.ticket();
+    } catch {
+      // No ticket now (the server not reachable, say): a failed attempt, tried again later.
+      if (token === null) this.tokens.release();
+      if (!this.stopped && generation === this.generation) {
+        this.onClosed(generation, { code: 1006, reason: "" });
+      }
+      return;
+    }
+    if (this.stopped || generation !== this.generation) {
+      if (token === null) this.tokens.release();
+      return;
+    }
     this.connectedWith = token;
     this.creatingSession = token === null;
     // A new session has a new conversation: nothing to resume from.
@@ -281,7 +308,10 @@ export class ChatSocket {
     const url = search ? `${this.url}?${search}` : this.url;
     let socket: WebSocketLike;
     try {
-      socket = this.createSocket(url);
+      socket = this.createSocket(
+        url,
+        ticket === null ? undefined : [WEBSOCKET_SUBPROTOCOL, `${TICKET_PREFIX}${ticket}`],
+      );
     } catch {
       this.onClosed(generation, { code: 1006, reason: "" });
       return;

@@ -57,3 +57,20 @@ describe("DeviceIdentity", () => {
     ]);
   });
 });
+
+describe("WebSocket tickets", () => {
+  it("asks for a ticket with the identity, and for none where the server has no identities", async () => {
+    const known = new Set<string>();
+    const { request } = server(known);
+    const withTickets: Fetch = (url, init) =>
+      url === "/api/auth/ws-ticket"
+        ? request("/api/chats", init).then((answer) =>
+            answer.ok ? Response.json({ ticket: "t-1", expires_in: 30 }) : answer,
+          )
+        : request(url, init);
+    expect(await new DeviceIdentity(memoryStorage(), withTickets).ticket()).toBe("t-1");
+
+    const old: Fetch = () => Promise.resolve(new Response(null, { status: 404 }));
+    expect(await new DeviceIdentity(memoryStorage(), old).ticket()).toBeNull();
+  });
+});

@@ -8,6 +8,9 @@ const STORAGE_KEY = "agentChat.deviceIdentity";
 
 export type Fetch = (input: string, init?: RequestInit) => Promise<Response>;
 
+/** The server issues no identities (a release before them). */
+export class NoIdentities extends Error {}
+
 export class DeviceIdentity {
   private issuing: Promise<string> | null = null;
   // Where storage is disabled or full, the identity lives as long as the tab.
@@ -39,8 +42,27 @@ export class DeviceIdentity {
     return this.request(input, withBearer(init, await this.token()));
   }
 
+  /**
+   * A single-use WebSocket ticket (`POST /api/auth/ws-ticket`); null where the server has no
+   * identities (a release before them), so the socket connects as before.
+   */
+  async ticket(): Promise<string | null> {
+    let response: Response;
+    try {
+      response = await this.fetch("/api/auth/ws-ticket", { method: "POST" });
+    } catch (error) {
+      if (error instanceof NoIdentities) return null;
+      throw error;
+    }
+    if (response.status === 404 || response.status === 405) return null;
+    if (!response.ok)
+      throw new Error(`no WebSocket ticket (the server answered ${response.status})`);
+    return ((await response.json()) as { ticket: string }).ticket;
+  }
+
   private async issue(): Promise<string> {
     const response = await this.request("/api/auth/device", { method: "POST" });
+    if (response.status === 404 || response.status === 405) throw new NoIdentities();
     if (!response.ok)
       throw new Error(`no device identity (the server answered ${response.status})`);
     const body = (await response.json()) as { token: string };

@@ -186,6 +186,10 @@ export const ERROR_ADVICE: Record<ErrorCode, string> = {
   not_found: "Reload the page.",
   method_not_allowed: "Reload the page.",
   too_many_uploads: "Remove a file before adding another.",
+  chat_not_found: "Open one of your chats from the list.",
+  unauthenticated: "Reload the page, or sign in again.",
+  forbidden: "Sign in first.",
+  too_many_shares: "Revoke a link of this chat before making another.",
 };
 
 export function adviceFor(code: string): string {

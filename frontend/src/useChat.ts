@@ -12,6 +12,7 @@ import {
   replyInProgress,
   type ThreadMessage,
 } from "./conversation";
+import { deviceIdentity } from "./deviceIdentity";
 import { MAX_PENDING_PER_CONVERSATION, pendingExpiryMs } from "./pendingMessages";
 import { type AgentType, liaisonOf, type Pillar } from "./protocol";
 
@@ -74,7 +75,11 @@ export function useChat(path: string, agentType: AgentType): Chat {
     setConnection(STARTING);
     setStatePath(path);
     const expiryMs = pendingExpiryMs(window.location.search);
-    const socket = new ChatSocket({ url: socketUrl(path), pendingExpiryMs: expiryMs });
+    const socket = new ChatSocket({
+      url: socketUrl(path),
+      pendingExpiryMs: expiryMs,
+      ticket: () => deviceIdentity.ticket(),
+    });
     socketRef.current = socket;
     // Messages an earlier page (or this tab before a switch) sent and the server has not
     // acknowledged: the socket sends them again, the thread shows them as sending meanwhile.

@@ -19,13 +19,7 @@ from tests.browser.page_helpers import expect_connected, guide_log, send, shown,
 from tests.browser.test_accessibility import expect_accessible
 from tests.stack import RunningStack
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skip(
-        reason="the chat list routes (GET/POST /api/chats, POST /api/chats/{chat_id}/token, "
-        "PATCH and DELETE /api/chats/{chat_id}, export and shares) are not on this branch yet"
-    ),
-]
+pytestmark = pytest.mark.browser
 
 # What a browser keeps of the chat it has open, as opposed to who it is: a second browser of
 # the same user starts without them and opens a chat from the list.
