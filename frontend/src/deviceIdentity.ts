@@ -35,7 +35,14 @@ export class DeviceIdentity {
    * was rotated): the page gets a new identity and tries once more.
    */
   async fetch(input: string, init?: RequestInit): Promise<Response> {
-    const token = await this.token();
+    let token: string;
+    try {
+      token = await this.token();
+    } catch (error) {
+      // A server without identities: the request goes as it did before them.
+      if (error instanceof NoIdentities) return this.request(input, init);
+      throw error;
+    }
     const response = await this.request(input, withBearer(init, token));
     if (response.status !== 401) return response;
     this.forget(token);
@@ -47,13 +54,7 @@ export class DeviceIdentity {
    * identities (a release before them), so the socket connects as before.
    */
   async ticket(): Promise<string | null> {
-    let response: Response;
-    try {
-      response = await this.fetch("/api/auth/ws-ticket", { method: "POST" });
-    } catch (error) {
-      if (error instanceof NoIdentities) return null;
-      throw error;
-    }
+    const response = await this.fetch("/api/auth/ws-ticket", { method: "POST" });
     if (response.status === 404 || response.status === 405) return null;
     if (!response.ok)
       throw new Error(`no WebSocket ticket (the server answered ${response.status})`);

@@ -1,6 +1,8 @@
 // Files of the session, sent to `POST /api/uploads` (docs/protocol.md). The page refuses what
 // the server would refuse before sending a byte, and shows the server's reason for the rest.
 
+import { deviceIdentity, NoIdentities } from "./deviceIdentity";
+
 // The server's limits (docs/protocol.md); it answers 413 and 409 past its own.
 export const MAX_UPLOAD_BYTES = 10 * 1024 * 1024;
 export const MAX_UPLOADS = 20;
@@ -68,7 +70,9 @@ export function formatSize(bytes: number): string {
 
 /** The session's files, oldest first. */
 export async function listUploads(token: string): Promise<UploadedFile[]> {
-  const response = await fetch(`/api/uploads?${new URLSearchParams({ session_token: token })}`);
+  const response = await deviceIdentity.fetch(
+    `/api/uploads?${new URLSearchParams({ session_token: token })}`,
+  );
   if (!response.ok) throw new Error(refusalFromResponse(response.status, null));
   return (await response.json()) as UploadedFile[];
 }
@@ -85,11 +89,33 @@ export function uploadFile(
   onProgress: (sent: number, total: number) => void,
   signal?: AbortSignal,
 ): Promise<UploadedFile> {
+  // The session's files are its owner's: the request carries the page's identity.
+  return optionalIdentity().then((identity) => send(identity, token, file, onProgress, signal));
+}
+
+/** The device identity, or null from a server without identities. */
+async function optionalIdentity(): Promise<string | null> {
+  try {
+    return await deviceIdentity.token();
+  } catch (error) {
+    if (error instanceof NoIdentities) return null;
+    throw error;
+  }
+}
+
+function send(
+  identity: string | null,
+  token: string,
+  file: File,
+  onProgress: (sent: number, total: number) => void,
+  signal?: AbortSignal,
+): Promise<UploadedFile> {
   return new Promise((resolve, reject) => {
     const request = new XMLHttpRequest();
     const query = new URLSearchParams({ session_token: token, filename: file.name });
     request.open("POST", `/api/uploads?${query}`);
     request.setRequestHeader("Content-Type", file.type || "application/octet-stream");
+    if (identity !== null) request.setRequestHeader("Authorization", `Bearer ${identity}`);
     request.responseType = "json";
     request.upload.onprogress = (event) => {
       onProgress(event.loaded, event.lengthComputable ? event.total : file.size);

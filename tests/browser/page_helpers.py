@@ -14,6 +14,8 @@ from playwright.sync_api import Locator, Page, WebSocket, expect
 from tests.stack import RunningStack
 
 Frame = dict[str, Any]
+# Where the page keeps its device identity (frontend/src/deviceIdentity.ts).
+IDENTITY_KEY = "agentChat.deviceIdentity"
 
 
 @dataclass
@@ -83,10 +85,17 @@ def recorded(stack: RunningStack, page: Page, agent_type: str) -> list[tuple[str
     response = httpx.get(
         f"{stack.http_url}/api/chat/conversation/history",
         params={"session_token": token, "agent_type": agent_type},
+        headers=identity_headers(page),
         timeout=10,
     )
     response.raise_for_status()
     return [(message["role"], message["content"]) for message in response.json()["messages"]]
+
+
+def identity_headers(page: Page) -> dict[str, str]:
+    """The page's device identity, as its REST calls send it: a session is its owner's."""
+    identity = page.evaluate(f"localStorage.getItem({json.dumps(IDENTITY_KEY)})")
+    return {"Authorization": f"Bearer {identity}"} if identity else {}
 
 
 @contextmanager

@@ -7,6 +7,7 @@ the stack's Temporal and Redis. They run in the test's event loop, hence async P
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import httpx
@@ -22,6 +23,7 @@ from tests.browser.conftest import (
     Screenshots,
     require_browser,
 )
+from tests.browser.page_helpers import IDENTITY_KEY
 from tests.integration.custom_edge import run_worker, serve_edge, settings_for
 from tests.stack import RunningStack
 
@@ -71,6 +73,7 @@ async def test_stop_cuts_a_streaming_reply_short(
         await expect(reply).to_have_attribute("data-state", "cancelled", timeout=TIMEOUT_MS)
         await expect(reply.locator(".content")).to_have_attribute("data-source", stopped_text)
         token = await page.evaluate("localStorage.getItem('agentChat.sessionToken')")
+        identity = await page.evaluate(f"localStorage.getItem({json.dumps(IDENTITY_KEY)})")
         await browser.close()
 
     # The edge is gone; the history is in Redis, read through the shared stack's API.
@@ -78,6 +81,7 @@ async def test_stop_cuts_a_streaming_reply_short(
         history = await http.get(
             "/api/chat/conversation/history",
             params={"session_token": token, "agent_type": "operations_liaison"},
+            headers={"Authorization": f"Bearer {identity}"} if identity else {},
         )
     last = history.json()["messages"][-1]
     assert (last["role"], last["content"], last.get("cancelled")) == (
