@@ -9,13 +9,18 @@ import redis.asyncio as redis
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client
+from temporalio.converter import DataConverter
 from temporalio.testing import WorkflowEnvironment
 
 from devstack.services import SEARCH_ATTRIBUTES, test_server_binary
+from foundations.clients import temporal_data_converter
 from foundations.payload_converter import DATA_CONVERTER
+from foundations.payload_keys import PayloadKeyStore
+from foundations.settings import Settings
 from tests.lone_redis import lone_redis
 from tests.sse_server import server  # noqa: F401  (a fixture for every test layer)
 from tests.stack import RunningStack, running_stack
+from workflows.session_payloads import is_session_workflow_id
 
 _INDEXED = {
     "Keyword": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
@@ -67,6 +72,24 @@ async def redis_client(stack: RunningStack) -> AsyncIterator[redis.Redis]:
     await client.aclose()
 
 
+def app_data_converter(settings: Settings, client: redis.Redis) -> DataConverter:
+    """The converter of the platform's worker and API: a process without it can neither read
+    what they sealed nor write what they can read."""
+    return temporal_data_converter(
+        settings, PayloadKeyStore(client, cache_seconds=0), is_session_workflow_id
+    )
+
+
 @pytest.fixture
-async def temporal_client(stack: RunningStack) -> Client:
+async def temporal_client(stack: RunningStack, redis_client: redis.Redis) -> Client:
+    """A client like the stack's own processes: it reads the chats' encrypted payloads."""
+    return await Client.connect(
+        stack.temporal_address,
+        data_converter=app_data_converter(Settings(redis_url=stack.redis_url), redis_client),
+    )
+
+
+@pytest.fixture
+async def raw_temporal_client(stack: RunningStack) -> Client:
+    """A client without the payload codec, as anyone reading Temporal's store would be."""
     return await Client.connect(stack.temporal_address)

@@ -21,6 +21,7 @@ from agents.replies import ReplyProvider
 from api.main import create_app
 from devstack.services import free_port
 from foundations.settings import Settings
+from tests.conftest import app_data_converter
 from tests.stack import RunningStack
 from workers.composition import chat_worker
 
@@ -68,8 +69,10 @@ async def run_worker(
     settings: Settings, provider: ReplyProvider, orchestrators: OrchestratorRegistry | None = None
 ) -> AsyncIterator[None]:
     """A chat worker on the settings' task queue that answers with `provider`."""
-    client = await Client.connect(settings.temporal_address)
     redis_client = redis.Redis.from_url(settings.redis_url)
+    client = await Client.connect(
+        settings.temporal_address, data_converter=app_data_converter(settings, redis_client)
+    )
     try:
         async with chat_worker(
             client, redis_client, settings, provider=provider, orchestrators=orchestrators

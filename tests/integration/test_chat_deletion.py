@@ -40,22 +40,23 @@ async def deletion_finished(temporal: Client, chat_id: str, within: float = 120)
             await asyncio.sleep(0.1)
 
 
-async def assert_gone(temporal: Client, redis_url: str, chat_id: str, run_ids: list[str]) -> None:
+async def assert_gone(raw: Client, redis_url: str, chat_id: str, run_ids: list[str]) -> None:
     # Only the tombstone names the chat now: no message, no upload, no record, no data key.
     assert await chat_keys(redis_url, chat_id) == {f"chat-deleting:{chat_id}"}
     # Every run of its session workflow is gone from Temporal, read with a raw client.
     assert run_ids
     for run_id in run_ids:
         with pytest.raises(RPCError) as missing:
-            await temporal.get_workflow_handle(
+            await raw.get_workflow_handle(
                 session_workflow_id(chat_id), run_id=run_id
             ).fetch_history()
         assert missing.value.status == RPCStatusCode.NOT_FOUND
 
 
 async def test_a_deleted_chat_is_gone_from_redis_and_temporal(
-    stack: RunningStack, temporal_client: Client
+    stack: RunningStack, raw_temporal_client: Client
 ) -> None:
+    temporal_client = raw_temporal_client
     async with httpx.AsyncClient(base_url=stack.http_url, timeout=60) as http:
         chat = await new_chat(http, stack.redis_url)
         other, _ = await device(stack.redis_url)
@@ -63,6 +64,12 @@ async def test_a_deleted_chat_is_gone_from_redis_and_temporal(
         assert f"payload-key:chat-session-{chat.chat_id}" in before
         assert any(key.endswith(":history") for key in before)
         run_ids = await runs(temporal_client, chat.chat_id)
+        # Even before the deletion, a client without the codec reads no message in Temporal.
+        before_history = await temporal_client.get_workflow_handle(
+            session_workflow_id(chat.chat_id)
+        ).fetch_history()
+        raw = b"".join(event.SerializeToString() for event in before_history.events)
+        assert b"binary/encrypted" in raw and b"my account is 1234" not in raw
         shared = await http.post(
             f"/api/chats/{chat.chat_id}/shares",
             json={"conversation": "guide", "expires_in_seconds": 600},
@@ -120,8 +127,9 @@ async def worker(stack: RunningStack, env: dict[str, str]) -> AsyncIterator[Stac
 
 @pytest.mark.timeout(300)
 async def test_a_deletion_interrupted_by_a_killed_worker_finishes_on_another(
-    stack: RunningStack, temporal_client: Client
+    stack: RunningStack, raw_temporal_client: Client
 ) -> None:
+    temporal_client = raw_temporal_client
     port = urlparse(stack.redis_url).port
     assert port is not None
     proxy = RedisProxy(port)

@@ -27,6 +27,7 @@ from temporalio.contrib.opentelemetry import ReplaySafeTracerProvider, create_tr
 from foundations.clients import open_redis
 from foundations.settings import Settings
 from foundations.tracing import temporal_plugins
+from tests.conftest import app_data_converter
 from tests.integration.chat_client import connect
 from tests.integration.custom_edge import serve_edge, settings_for
 from tests.stack import RunningStack
@@ -67,8 +68,12 @@ def exporter() -> Iterator[InMemorySpanExporter]:
 
 @asynccontextmanager
 async def traced_worker(settings: Settings) -> AsyncIterator[None]:
-    client = await Client.connect(settings.temporal_address, plugins=temporal_plugins())
     redis_client = open_redis(settings)
+    client = await Client.connect(
+        settings.temporal_address,
+        plugins=temporal_plugins(),
+        data_converter=app_data_converter(settings, redis_client),
+    )
     try:
         async with chat_worker(client, redis_client, settings):
             yield
