@@ -89,6 +89,8 @@ class Caller:
 
     `user_id` None is a token-only client (anonymous mode, no device identity sent): it may
     open only sessions nobody owns, those created the same way (user id `user-{session}`).
+    Those belong to their token alone, whoever presents it, as they did before identities:
+    a page that kept one across the upgrade still opens it.
     """
 
     user_id: str | None
@@ -96,9 +98,10 @@ class Caller:
     owner_ids: frozenset[str] = frozenset()
 
     def owns(self, session: SessionRecord) -> bool:
-        if self.user_id is None:
-            return session.user_id == unowned_user_id(session.session_id)
-        return session.user_id in self.owner_ids
+        return (
+            session.user_id == unowned_user_id(session.session_id)
+            or session.user_id in self.owner_ids
+        )
 
 
 TOKEN_ONLY = Caller(None)
@@ -501,13 +504,15 @@ class AgentWebSocketSDK:
         return await handle.describe()
 
     async def chat(self, chat_id: str, caller: Caller) -> SessionRecord:
-        """The caller's usable chat with this id; raises ChatNotFound otherwise."""
+        """The caller's usable chat with this id; raises ChatNotFound otherwise.
+
+        Only the caller's own: an id is no secret, so it opens no session that its token alone
+        owns."""
         record = await self._sessions.get(chat_id) if _CHAT_ID.fullmatch(chat_id) else None
         if (
-            caller.user_id is None
-            or record is None
+            record is None
             or not record.usable(time.time())
-            or not caller.owns(record)
+            or record.user_id not in caller.owner_ids
         ):
             raise ChatNotFound(NO_SUCH_CHAT)
         return record

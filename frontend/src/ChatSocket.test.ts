@@ -21,7 +21,10 @@ class FakeSocket implements WebSocketLike {
   onclose: ((event: { code: number; reason: string }) => void) | null = null;
   onerror: ((event: unknown) => void) | null = null;
 
-  constructor(readonly url: string) {}
+  constructor(
+    readonly url: string,
+    readonly protocols?: string[],
+  ) {}
 
   send(data: string): void {
     this.sent.push(data);
@@ -95,6 +98,7 @@ let storage: MemoryStorage;
 
 interface HarnessOptions {
   random?: () => number;
+  protocols?: () => Promise<string[]>;
   url?: string;
   maxPending?: number;
   pendingExpiryMs?: number;
@@ -110,11 +114,12 @@ function harness(options: HarnessOptions = {}): Harness {
   const chat = new ChatSocket({
     url: options.url ?? URL_GUIDE,
     tokens,
-    createSocket: (url) => {
-      const socket = new FakeSocket(url);
+    createSocket: (url, protocols) => {
+      const socket = new FakeSocket(url, protocols);
       sockets.push(socket);
       return socket;
     },
+    protocols: options.protocols,
     backoff: BACKOFF,
     random: options.random ?? (() => 0.5),
     pingIntervalMs: 5_000,
@@ -186,6 +191,32 @@ describe("session token", () => {
       expires_at: 1,
     });
     expect(storage.getItem("agentChat.sessionToken")).toBe("tok-1");
+  });
+
+  it("offers a fresh ticket per socket and names the chat by id, not by token", async () => {
+    let tickets = 0;
+    const { chat, latest, sockets } = harness({
+      protocols: async () => ["chat.v1", `ticket.t${++tickets}`],
+    });
+    chat.start();
+    await settle();
+    expect(latest().protocols).toEqual(["chat.v1", "ticket.t1"]);
+    latest().open();
+    latest().receive({
+      type: "session_created",
+      session_token: "tok-1",
+      session_id: "s1",
+      expires_at: 1,
+    });
+    latest().drop();
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(sockets).toHaveLength(2);
+    expect(latest().protocols).toEqual(["chat.v1", "ticket.t2"]);
+    expect(latest().query.get("chat_id")).toBe("s1");
+    expect(latest().query.has("session_token")).toBe(false);
+    // The token is still the chat's handle for REST, kept across reloads with its id.
+    expect(storage.getItem("agentChat.sessionToken")).toBe("tok-1");
+    expect(storage.getItem("agentChat.chatId")).toBe("s1");
   });
 
   it("lets one socket create the session while the others wait for its token", async () => {

@@ -68,11 +68,10 @@ export interface ChatSocketOptions {
   tokens?: SessionTokens;
   createSocket?: (url: string, protocols?: string[]) => WebSocketLike;
   /**
-   * A single-use ticket proving the page's identity, fetched afresh for each connection and
-   * offered as a subprotocol (docs/protocol.md, "Who connects"); null connects without one
-   * (a server without identities). Throwing counts as a failed connection attempt.
+   * The subprotocols each new socket offers: the page's identity gives a fresh single-use
+   * ticket for every connection (identity.ts). Without it the socket proves no identity.
    */
-  ticket?: () => Promise<string | null>;
+  protocols?: () => Promise<string[]>;
   backoff?: Partial<Backoff>;
   random?: () => number;
   pingIntervalMs?: number;
@@ -104,9 +103,6 @@ export interface Outgoing {
 export const DEFAULT_BACKOFF: Backoff = { initialMs: 500, maxMs: 15_000, factor: 2 };
 
 const OPEN = 1;
-// The protocol a socket speaks, and how it carries its ticket (docs/protocol.md).
-const WEBSOCKET_SUBPROTOCOL = "chat.v1";
-const TICKET_PREFIX = "ticket.";
 
 /**
  * The wait before reconnect attempt `attempt` (1, 2, ...): exponential up to a cap, with
@@ -121,7 +117,7 @@ export class ChatSocket {
   private readonly url: string;
   private readonly tokens: SessionTokens;
   private readonly createSocket: (url: string, protocols?: string[]) => WebSocketLike;
-  private readonly ticket: () => Promise<string | null>;
+  private readonly protocols: (() => Promise<string[]>) | null;
   private readonly backoff: Backoff;
   private readonly random: () => number;
   private readonly pingIntervalMs: number;
@@ -175,7 +171,7 @@ export class ChatSocket {
     this.tokens = options.tokens ?? sessionTokens;
     this.createSocket =
       options.createSocket ?? ((url, protocols) => new WebSocket(url, protocols) as WebSocketLike);
-    this.ticket = options.ticket ?? (() => Promise.resolve(null));
+    this.protocols = options.protocols ?? null;
     this.backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
     this.random = options.random ?? Math.random;
     this.pingIntervalMs = options.pingIntervalMs ?? 20_000;
@@ -281,37 +277,27 @@ export class ChatSocket {
       if (token === null) this.tokens.release();
       return;
     }
-    let ticket: string | null;
-    try {
-      ticket = await this.ticket();
-    } catch {
-      // No ticket now (the server not reachable, say): a failed attempt, tried again later.
-      if (token === null) this.tokens.release();
-      if (!this.stopped && generation === this.generation) {
-        this.onClosed(generation, { code: 1006, reason: "" });
-      }
-      return;
-    }
-    if (this.stopped || generation !== this.generation) {
-      if (token === null) this.tokens.release();
-      return;
-    }
     this.connectedWith = token;
     this.creatingSession = token === null;
     // A new session has a new conversation: nothing to resume from.
     this.resumedFrom = token === null ? null : this.lastEventId;
     if (token === null) this.lastEventId = null;
     const query = new URLSearchParams();
-    if (token !== null) query.set("session_token", token);
+    // A socket that proves its user names the chat by id; the token stays out of the URL.
+    const chatId = this.tokens.chatId;
+    if (token !== null && chatId !== null && this.protocols !== null) query.set("chat_id", chatId);
+    else if (token !== null) query.set("session_token", token);
     if (this.resumedFrom !== null) query.set("last_event_id", this.resumedFrom);
     const search = query.toString();
     const url = search ? `${this.url}?${search}` : this.url;
     let socket: WebSocketLike;
     try {
-      socket = this.createSocket(
-        url,
-        ticket === null ? undefined : [WEBSOCKET_SUBPROTOCOL, `${TICKET_PREFIX}${ticket}`],
-      );
+      const protocols = this.protocols === null ? undefined : await this.protocols();
+      if (this.stopped || generation !== this.generation) {
+        if (token === null) this.tokens.release();
+        return;
+      }
+      socket = this.createSocket(url, protocols);
     } catch {
       this.onClosed(generation, { code: 1006, reason: "" });
       return;
@@ -337,8 +323,12 @@ export class ChatSocket {
         this.creatingSession = false;
         this.connectedWith = frame.session_token;
         this.tokens.set(frame.session_token);
+        this.tokens.setChatId(frame.session_token, frame.session_id);
         break;
       case "conversation_restored":
+        if (this.connectedWith !== null) {
+          this.tokens.setChatId(this.connectedWith, frame.session_id);
+        }
         this.onRestored(frame.latest_event_id);
         break;
       case "gap":

@@ -8,9 +8,9 @@ import { App } from "./App";
 import { ChatsApi } from "./chatsApi";
 import { ChatActions } from "./components/ChatActions";
 import { ChatSidebar } from "./components/ChatSidebar";
-import { deviceIdentity } from "./deviceIdentity";
 import { GuideAgentProvider } from "./GuideAgentProvider";
-import { ChatOpener, rememberedChat } from "./openChat";
+import { identity } from "./identity";
+import { ChatOpener } from "./openChat";
 import { countPending } from "./pendingMessages";
 import { browserStorage, sessionTokens } from "./sessionTokens";
 import { startAfresh } from "./startAfresh";
@@ -19,7 +19,7 @@ import { useChatList } from "./useChatList";
 const subscribe = (listener: () => void) => sessionTokens.subscribe(listener);
 const generation = () => sessionTokens.generation;
 
-const api = new ChatsApi((input, init) => deviceIdentity.fetch(input, init));
+const api = new ChatsApi((input, init) => identity.fetch(input, init));
 const opener = new ChatOpener(api);
 
 const NOT_CLOSED =
@@ -33,7 +33,7 @@ export function SessionRoot({ enableCancel }: { enableCancel: boolean }) {
   const session = useSyncExternalStore(subscribe, generation);
   const [notice, setNotice] = useState<string | null>(null);
   const [phase, setPhase] = useState<Phase>("choosing");
-  const [currentChatId, setCurrentChatId] = useState<string | null>(() => rememberedChat());
+  const [currentChatId, setCurrentChatId] = useState<string | null>(() => sessionTokens.chatId);
   const [busy, setBusy] = useState(false);
   const [sidebarOpen, setSidebarOpen] = useState(false);
   const list = useChatList(api, phase !== "single");
@@ -129,12 +129,14 @@ export function SessionRoot({ enableCancel }: { enableCancel: boolean }) {
   }
 
   const withChats = phase === "chats";
+  // A chat a kept token opened is named by its socket's first answer.
+  const shownChatId = currentChatId ?? sessionTokens.chatId;
   return (
     <div className={withChats ? "shell" : "shell shell-single"}>
       {withChats && (
         <ChatSidebar
           list={list}
-          currentChatId={currentChatId}
+          currentChatId={shownChatId}
           open={sidebarOpen}
           onOpen={openChat}
           onNewChat={newChat}
@@ -163,9 +165,9 @@ export function SessionRoot({ enableCancel }: { enableCancel: boolean }) {
             )
           }
           chatActions={
-            withChats && currentChatId !== null
+            withChats && shownChatId !== null
               ? (conversation) => (
-                  <ChatActions api={api} chatId={currentChatId} conversation={conversation} />
+                  <ChatActions api={api} chatId={shownChatId} conversation={conversation} />
                 )
               : undefined
           }
@@ -185,8 +187,8 @@ async function chooseChat(): Promise<{
   try {
     const page = await api.list({ limit: 20 });
     // A kept token (this browser's chat, or one a link or a test handed over) is simply
-    // reconnected to; the chat it belongs to is the remembered one, if any.
-    if (sessionTokens.current !== null) return { chatId: rememberedChat() };
+    // reconnected to; its chat is the one the server named for it, if it has yet.
+    if (sessionTokens.current !== null) return { chatId: sessionTokens.chatId };
     const newest = page.chats[0];
     if (newest !== undefined) {
       await opener.open(newest.chat_id);

@@ -5,30 +5,11 @@ import { type ChatsApi } from "./chatsApi";
 import { forgetAllPending, type PendingStorage } from "./pendingMessages";
 import { browserStorage, type SessionTokens, sessionTokens } from "./sessionTokens";
 
-const CURRENT_CHAT_KEY = "agentChat.currentChat";
-
-/** The chat this browser had open last, if it remembers one. */
-export function rememberedChat(storage: Storage | null = browserStorage()): string | null {
-  try {
-    return storage?.getItem(CURRENT_CHAT_KEY) ?? null;
-  } catch {
-    return null;
-  }
-}
-
-function remember(storage: Storage | null, chatId: string): void {
-  try {
-    storage?.setItem(CURRENT_CHAT_KEY, chatId);
-  } catch {
-    // Storage full or disabled: the page opens the newest chat next time instead.
-  }
-}
-
 export class ChatOpener {
   constructor(
     private readonly api: ChatsApi,
     private readonly tokens: SessionTokens = sessionTokens,
-    private readonly storage: (Storage & PendingStorage) | null = browserStorage(),
+    private readonly storage: PendingStorage | null = browserStorage(),
   ) {}
 
   /**
@@ -50,7 +31,6 @@ export class ChatOpener {
 
   private switch(chatId: string, token: string): void {
     forgetAllPending(this.storage);
-    remember(this.storage, chatId);
-    this.tokens.switchTo(token);
+    this.tokens.switchTo(token, chatId);
   }
 }

@@ -121,6 +121,8 @@ function splitEventId(id: string): [bigint, bigint] {
 
 export const CloseCode = {
   InvalidToken: 4001,
+  // No identity proven (no, a spent or an expired ticket): reconnect with a fresh ticket.
+  Unauthenticated: 4401,
   OriginNotAllowed: 4003,
   InvalidPillar: 4004,
   OrchestratorNotAvailable: 4005,
@@ -170,6 +172,9 @@ export const ERROR_ADVICE: Record<ErrorCode, string> = {
   unknown_agent: "Reload the page.",
   session_invalid: "Start a new session.",
   session_closed: "Start a new session.",
+  chat_not_found: "Open one of your chats.",
+  unauthenticated: "Sign in again, or reload the page.",
+  forbidden: "Sign in first.",
   origin_not_allowed: "Open the chat from its own site.",
   invalid_pillar: "Choose one of the pillars.",
   orchestrator_not_available: "This pillar is not available on this server.",
@@ -186,9 +191,6 @@ export const ERROR_ADVICE: Record<ErrorCode, string> = {
   not_found: "Reload the page.",
   method_not_allowed: "Reload the page.",
   too_many_uploads: "Remove a file before adding another.",
-  chat_not_found: "Open one of your chats from the list.",
-  unauthenticated: "Reload the page, or sign in again.",
-  forbidden: "Sign in first.",
   too_many_shares: "Revoke a link of this chat before making another.",
 };
 

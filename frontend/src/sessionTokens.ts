@@ -6,6 +6,9 @@
 export type TokenStorage = Pick<Storage, "getItem" | "setItem" | "removeItem">;
 
 const STORAGE_KEY = "agentChat.sessionToken";
+// The id of the chat the token opens: a socket with a ticket names the chat by it, so that
+// the token stays out of socket URLs (docs/protocol.md).
+const CHAT_ID_KEY = "agentChat.chatId";
 
 export class SessionTokens {
   private token: string | null;
@@ -15,12 +18,31 @@ export class SessionTokens {
   // Bumped by startAfresh: every conversation reconnects, to the new session.
   private generationCount = 0;
 
+  private chat: string | null;
+
   constructor(private readonly storage: TokenStorage | null) {
     this.token = read(storage);
+    this.chat = this.token === null ? null : read(storage, CHAT_ID_KEY);
   }
 
   get current(): string | null {
     return this.token;
+  }
+
+  /** The id of the chat the current token opens, once the server has named it. */
+  get chatId(): string | null {
+    return this.chat;
+  }
+
+  /** The server named the chat `token` opens (`session_created`, `conversation_restored`). */
+  setChatId(token: string, chatId: string): void {
+    if (this.token !== token || this.chat === chatId) return;
+    this.chat = chatId;
+    try {
+      this.storage?.setItem(CHAT_ID_KEY, chatId);
+    } catch {
+      // See set().
+    }
   }
 
   /**
@@ -37,6 +59,7 @@ export class SessionTokens {
   }
 
   set(token: string): void {
+    if (this.token !== token) this.chat = null;
     this.token = token;
     this.creating = false;
     try {
@@ -62,8 +85,10 @@ export class SessionTokens {
   reject(token: string): void {
     if (this.token !== token) return;
     this.token = null;
+    this.chat = null;
     try {
       this.storage?.removeItem(STORAGE_KEY);
+      this.storage?.removeItem(CHAT_ID_KEY);
     } catch {
       // See set().
     }
@@ -87,12 +112,14 @@ export class SessionTokens {
   startAfresh(): string | null {
     const old = this.token;
     this.token = null;
+    this.chat = null;
     // The sockets creating a session or waiting for one belong to the old conversations,
     // which stop: the new ones start over (answering the waiters would make each a creator).
     this.creating = false;
     this.waiters = [];
     try {
       this.storage?.removeItem(STORAGE_KEY);
+      this.storage?.removeItem(CHAT_ID_KEY);
     } catch {
       // See set().
     }
@@ -104,12 +131,13 @@ export class SessionTokens {
   /**
    * Switch every conversation to another session, a chat opened from the list (its token from
    * `POST /api/chats` or `POST /api/chats/{chat_id}/token`): like startAfresh, with the token
-   * known, so no socket creates a session.
+   * and the chat known, so no socket creates a session.
    */
-  switchTo(token: string): void {
+  switchTo(token: string, chatId: string): void {
     this.creating = false;
     this.waiters = [];
     this.set(token);
+    this.setChatId(token, chatId);
     this.generationCount += 1;
     for (const listener of [...this.listeners]) listener();
   }
@@ -121,9 +149,9 @@ export class SessionTokens {
   }
 }
 
-function read(storage: TokenStorage | null): string | null {
+function read(storage: TokenStorage | null, key: string = STORAGE_KEY): string | null {
   try {
-    return storage?.getItem(STORAGE_KEY) ?? null;
+    return storage?.getItem(key) ?? null;
   } catch {
     return null;
   }

@@ -1,6 +1,7 @@
 // "New conversation": close the session on the server and let every conversation start over
 // in a new one.
 
+import { identity } from "./identity";
 import { forgetAllPending, type PendingStorage } from "./pendingMessages";
 import { browserStorage, type SessionTokens, sessionTokens } from "./sessionTokens";
 
@@ -15,7 +16,7 @@ export type CloseOutcome = "closed" | "not_closed";
 export async function startAfresh(
   tokens: SessionTokens = sessionTokens,
   storage: PendingStorage | null = browserStorage(),
-  request: typeof fetch = (input, init) => fetch(input, init),
+  request: typeof fetch = (input, init) => identity.fetch(String(input), init),
 ): Promise<CloseOutcome> {
   const old = tokens.startAfresh();
   forgetAllPending(storage);

@@ -1,7 +1,7 @@
 // Files of the session, sent to `POST /api/uploads` (docs/protocol.md). The page refuses what
 // the server would refuse before sending a byte, and shows the server's reason for the rest.
 
-import { deviceIdentity, NoIdentities } from "./deviceIdentity";
+import { identity } from "./identity";
 
 // The server's limits (docs/protocol.md); it answers 413 and 409 past its own.
 export const MAX_UPLOAD_BYTES = 10 * 1024 * 1024;
@@ -70,7 +70,7 @@ export function formatSize(bytes: number): string {
 
 /** The session's files, oldest first. */
 export async function listUploads(token: string): Promise<UploadedFile[]> {
-  const response = await deviceIdentity.fetch(
+  const response = await identity.fetch(
     `/api/uploads?${new URLSearchParams({ session_token: token })}`,
   );
   if (!response.ok) throw new Error(refusalFromResponse(response.status, null));
@@ -89,33 +89,11 @@ export function uploadFile(
   onProgress: (sent: number, total: number) => void,
   signal?: AbortSignal,
 ): Promise<UploadedFile> {
-  // The session's files are its owner's: the request carries the page's identity.
-  return optionalIdentity().then((identity) => send(identity, token, file, onProgress, signal));
-}
-
-/** The device identity, or null from a server without identities. */
-async function optionalIdentity(): Promise<string | null> {
-  try {
-    return await deviceIdentity.token();
-  } catch (error) {
-    if (error instanceof NoIdentities) return null;
-    throw error;
-  }
-}
-
-function send(
-  identity: string | null,
-  token: string,
-  file: File,
-  onProgress: (sent: number, total: number) => void,
-  signal?: AbortSignal,
-): Promise<UploadedFile> {
   return new Promise((resolve, reject) => {
     const request = new XMLHttpRequest();
     const query = new URLSearchParams({ session_token: token, filename: file.name });
     request.open("POST", `/api/uploads?${query}`);
     request.setRequestHeader("Content-Type", file.type || "application/octet-stream");
-    if (identity !== null) request.setRequestHeader("Authorization", `Bearer ${identity}`);
     request.responseType = "json";
     request.upload.onprogress = (event) => {
       onProgress(event.loaded, event.lengthComputable ? event.total : file.size);
@@ -128,6 +106,12 @@ function send(
       reject(new UploadRefused("Not uploaded: the connection failed. Try again."));
     request.onabort = () => reject(new UploadRefused("Cancelled."));
     signal?.addEventListener("abort", () => request.abort());
-    request.send(file);
+    identity.credential().then(
+      (credential) => {
+        request.setRequestHeader("Authorization", `Bearer ${credential}`);
+        request.send(file);
+      },
+      () => reject(new UploadRefused("Not uploaded: the connection failed. Try again.")),
+    );
   });
 }

@@ -3,6 +3,7 @@
 import { type Dispatch, useCallback, useEffect, useReducer, useRef, useState } from "react";
 
 import { ChatSocket, type ConnectionStatus } from "./ChatSocket";
+import { identity } from "./identity";
 import {
   type ConversationAction,
   type ConversationState,
@@ -12,7 +13,6 @@ import {
   replyInProgress,
   type ThreadMessage,
 } from "./conversation";
-import { deviceIdentity } from "./deviceIdentity";
 import { MAX_PENDING_PER_CONVERSATION, pendingExpiryMs } from "./pendingMessages";
 import { type AgentType, liaisonOf, type Pillar } from "./protocol";
 
@@ -78,7 +78,7 @@ export function useChat(path: string, agentType: AgentType): Chat {
     const socket = new ChatSocket({
       url: socketUrl(path),
       pendingExpiryMs: expiryMs,
-      ticket: () => deviceIdentity.ticket(),
+      protocols: () => identity.socketProtocols(),
     });
     socketRef.current = socket;
     // Messages an earlier page (or this tab before a switch) sent and the server has not

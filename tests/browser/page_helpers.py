@@ -14,8 +14,6 @@ from playwright.sync_api import Locator, Page, WebSocket, expect
 from tests.stack import RunningStack
 
 Frame = dict[str, Any]
-# Where the page keeps its device identity (frontend/src/deviceIdentity.ts).
-IDENTITY_KEY = "agentChat.deviceIdentity"
 
 
 @dataclass
@@ -78,6 +76,16 @@ def _text(content: Locator) -> str:
     return content.inner_text() if source is None else source
 
 
+# Where the page keeps its device identity (frontend/src/identity.ts).
+DEVICE_IDENTITY = "localStorage.getItem('agentChat.deviceIdentity')"
+
+
+def as_device(identity: str | None) -> dict[str, str]:
+    """The headers of a request made as the page's device: its chats are that device's."""
+    assert identity, "the page kept no device identity"
+    return {"Authorization": f"Bearer {identity}"}
+
+
 def recorded(stack: RunningStack, page: Page, agent_type: str) -> list[tuple[str, str]]:
     """The conversation as the server recorded it, read over REST with the page's session."""
     token = page.evaluate("localStorage.getItem('agentChat.sessionToken')")
@@ -85,17 +93,11 @@ def recorded(stack: RunningStack, page: Page, agent_type: str) -> list[tuple[str
     response = httpx.get(
         f"{stack.http_url}/api/chat/conversation/history",
         params={"session_token": token, "agent_type": agent_type},
-        headers=identity_headers(page),
+        headers=as_device(page.evaluate(DEVICE_IDENTITY)),
         timeout=10,
     )
     response.raise_for_status()
     return [(message["role"], message["content"]) for message in response.json()["messages"]]
-
-
-def identity_headers(page: Page) -> dict[str, str]:
-    """The page's device identity, as its REST calls send it: a session is its owner's."""
-    identity = page.evaluate(f"localStorage.getItem({json.dumps(IDENTITY_KEY)})")
-    return {"Authorization": f"Bearer {identity}"} if identity else {}
 
 
 @contextmanager

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.browser
 
 # What a browser keeps of the chat it has open, as opposed to who it is: a second browser of
 # the same user starts without them and opens a chat from the list.
-CHAT_KEYS = re.compile(r"^agentChat\.(sessionToken|currentChat|pending\.)")
+CHAT_KEYS = re.compile(r"^agentChat\.(sessionToken|chatId|pending\.)")
 
 
 def chat_items(page: Page) -> Locator:

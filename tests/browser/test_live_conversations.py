@@ -16,7 +16,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import Screenshots, fresh_page
 from tests.browser.page_helpers import (
-    IDENTITY_KEY,
+    DEVICE_IDENTITY,
     Frames,
     api_down,
     expect_connected,
@@ -40,13 +40,13 @@ TOKEN = "localStorage.getItem('agentChat.sessionToken')"
 def tab_of_the_same_session(
     browser: Browser, stack: RunningStack, page: Page, path: str
 ) -> Iterator[Page]:
-    """A second browser tab, connected to `page`'s session, showing `path`: the same browser's
-    storage, so the same identity, chat and session token."""
-    kept = page.evaluate(f"[{TOKEN}, localStorage.getItem({json.dumps(IDENTITY_KEY)})]")
+    """A second browser tab of the same device, connected to `page`'s session, showing `path`."""
+    token = page.evaluate(TOKEN)
+    identity = page.evaluate(DEVICE_IDENTITY)
     with fresh_page(browser, stack.http_url) as other:
         other.add_init_script(
-            f"localStorage.setItem('agentChat.sessionToken', {json.dumps(kept[0])});"
-            f"localStorage.setItem({json.dumps(IDENTITY_KEY)}, {json.dumps(kept[1])})"
+            f"localStorage.setItem('agentChat.sessionToken', {json.dumps(token)});"
+            f"localStorage.setItem('agentChat.deviceIdentity', {json.dumps(identity)})"
         )
         other.goto(path)
         expect_connected(other)

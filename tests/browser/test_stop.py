@@ -7,7 +7,6 @@ the stack's Temporal and Redis. They run in the test's event loop, hence async P
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 
 import httpx
@@ -23,7 +22,7 @@ from tests.browser.conftest import (
     Screenshots,
     require_browser,
 )
-from tests.browser.page_helpers import IDENTITY_KEY
+from tests.browser.page_helpers import DEVICE_IDENTITY, as_device
 from tests.integration.custom_edge import run_worker, serve_edge, settings_for
 from tests.stack import RunningStack
 
@@ -73,7 +72,7 @@ async def test_stop_cuts_a_streaming_reply_short(
         await expect(reply).to_have_attribute("data-state", "cancelled", timeout=TIMEOUT_MS)
         await expect(reply.locator(".content")).to_have_attribute("data-source", stopped_text)
         token = await page.evaluate("localStorage.getItem('agentChat.sessionToken')")
-        identity = await page.evaluate(f"localStorage.getItem({json.dumps(IDENTITY_KEY)})")
+        device = await page.evaluate(DEVICE_IDENTITY)
         await browser.close()
 
     # The edge is gone; the history is in Redis, read through the shared stack's API.
@@ -81,7 +80,7 @@ async def test_stop_cuts_a_streaming_reply_short(
         history = await http.get(
             "/api/chat/conversation/history",
             params={"session_token": token, "agent_type": "operations_liaison"},
-            headers={"Authorization": f"Bearer {identity}"} if identity else {},
+            headers=as_device(device),
         )
     last = history.json()["messages"][-1]
     assert (last["role"], last["content"], last.get("cancelled")) == (

@@ -282,3 +282,32 @@ async def test_a_device_identity_owns_its_chats_and_a_bare_token_opens_only_unow
 
 async def _contains(who: Person, chat_id: str, **query: Any) -> bool:
     return chat_id in await who.chat_ids(**query)
+
+
+async def test_an_account_that_claims_a_device_owns_its_chats(
+    stack: RunningStack, jwks: JwksServer
+) -> None:
+    # The shared stack's API is anonymous; the jwt edge shares its Redis, so its identity
+    # secret, and can verify the device's token.
+    async with httpx.AsyncClient(base_url=stack.http_url) as http:
+        device = (await http.post("/api/auth/device")).json()["token"]
+        created = await http.post("/api/chats", headers={"Authorization": f"Bearer {device}"})
+        chat_id = created.json()["chat"]["chat_id"]
+    async with (
+        jwt_edge(stack, jwks) as url,
+        person(url, jwks.token("k1", sub="erin")) as erin,
+        person(url, jwks.token("k1", sub="frank")) as frank,
+    ):
+        assert (await erin.http.post(f"/api/chats/{chat_id}/token")).status_code == 404
+        claimed = await erin.http.post("/api/auth/claim", headers={"X-Device-Identity": device})
+        assert claimed.json()["outcome"] == "claimed"
+        await eventually(lambda: _contains(erin, chat_id))
+        token = await erin.http.post(f"/api/chats/{chat_id}/token")
+        assert token.status_code == 200
+        async with erin.socket(chat_id=chat_id) as guide:
+            assert (await guide.recv())["type"] == "conversation_restored"
+        # The device is Erin's now: Frank cannot claim it, nor open the chat.
+        stolen = await frank.http.post("/api/auth/claim", headers={"X-Device-Identity": device})
+        assert stolen.status_code == 409
+        assert (await frank.http.post(f"/api/chats/{chat_id}/token")).status_code == 404
+        assert chat_id not in await frank.chat_ids()

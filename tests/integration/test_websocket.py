@@ -245,7 +245,14 @@ async def test_the_session_shows_in_temporal_with_its_search_attributes(
     handle: SessionHandle = temporal_client.get_workflow_handle_for(
         ChatSessionWorkflow.run, session_workflow_id(session_id)
     )
-    status = await handle.query(ChatSessionWorkflow.get_status)
+    # The reply reaches the socket as its activity records it; the workflow counts the turn
+    # in its next task, a moment later.
+    async with asyncio.timeout(20):
+        while True:
+            status = await handle.query(ChatSessionWorkflow.get_status)
+            if any(c.turns_completed for c in status.conversations):
+                break
+            await asyncio.sleep(0.1)
     assert [(c.conversation.value, c.turns_completed) for c in status.conversations] == [
         ("insights_liaison", 1)
     ]

@@ -32,11 +32,13 @@ from workflows.chat_session import (
     CancelReplyInput,
     ChatSessionInput,
     ChatSessionWorkflow,
+    RenameChatInput,
     SubmitMessageInput,
     SubmitMessageResult,
     session_search_attributes,
     session_workflow_id,
 )
+from workflows.session_payloads import LAST_ACTIVITY_ATTRIBUTE, TITLE_ATTRIBUTE
 
 GUIDE = AgentType.GUIDE
 CONTENT = AgentType.CONTENT_LIAISON
@@ -50,6 +52,8 @@ class Session:
     session_id: str
     # Admission in one local activity (sessions the edge starts now) or in two (older ones).
     lean_turn: bool = False
+    # Keeps the chat list's search attributes (sessions the edge starts now).
+    chat_list: bool = False
 
     def start_operation(
         self, max_turns_per_run: int
@@ -61,6 +65,7 @@ class Session:
                 "user-1",
                 max_turns_per_run=max_turns_per_run,
                 lean_turn=self.lean_turn,
+                chat_list=self.chat_list,
             ),
             id=session_workflow_id(self.session_id),
             task_queue=self.task_queue,
@@ -112,6 +117,36 @@ async def session(
             await session.handle.signal(ChatSessionWorkflow.close_session)
         with contextlib.suppress(Exception):
             await asyncio.wait_for(session.handle.result(), 10)
+
+
+async def test_the_first_message_titles_the_chat_until_it_is_renamed(session: Session) -> None:
+    session.chat_list = True
+    await session.send(GUIDE, "Plan my   tulip\ngarden, please")
+    await session.replies(1)
+    attributes = (await session.handle.describe()).typed_search_attributes
+    assert attributes.get(TITLE_ATTRIBUTE) == "Plan my tulip garden, please"
+    first_activity = attributes.get(LAST_ACTIVITY_ATTRIBUTE)
+    assert first_activity is not None
+
+    await session.handle.execute_update(ChatSessionWorkflow.rename, RenameChatInput("Tulips"))
+    await session.env.sleep(timedelta(seconds=5))
+    await session.send(GUIDE, "And roses?")
+    await session.replies(2)
+    attributes = (await session.handle.describe()).typed_search_attributes
+    assert attributes.get(TITLE_ATTRIBUTE) == "Tulips"
+    later = attributes.get(LAST_ACTIVITY_ATTRIBUTE)
+    assert later is not None and later > first_activity
+    with pytest.raises(WorkflowUpdateFailedError):
+        await session.handle.execute_update(ChatSessionWorkflow.rename, RenameChatInput("  "))
+
+
+async def test_a_session_started_without_the_chat_list_sets_no_title(session: Session) -> None:
+    # As sessions begun before the chat list replay: the same commands, no upserts.
+    await session.send(GUIDE, "hello")
+    await session.replies(1)
+    attributes = (await session.handle.describe()).typed_search_attributes
+    assert attributes.get(TITLE_ATTRIBUTE) is None
+    assert attributes.get(LAST_ACTIVITY_ATTRIBUTE) is None
 
 
 async def test_a_message_is_acknowledged_then_answered(session: Session) -> None:
