@@ -20,6 +20,7 @@ from temporalio.service import RPCError
 from agents.catalog import AgentType
 from api import errors
 from api.agent_sdk import Caller
+from api.chat_ownership import chat_records
 from api.client_address import client_key, trusted_networks
 from api.deps import Edge, SignedIn
 from api.errors import SUBMIT_ERRORS, EdgeError, refusal
@@ -99,6 +100,9 @@ async def list_chats(
 ) -> ChatPage:
     """The caller's chats (and their claimed devices'), newest activity first."""
     chats = sorted(await _chats(edge, caller), key=_order, reverse=True)
+    # A chat being deleted answers 404 everywhere; visibility lists it until its runs are gone.
+    records = chat_records(edge)
+    chats = [c for c in chats if not await records.is_deleting(c.chat_id)]
     if q:
         words = q.casefold().split()
         chats = [c for c in chats if all(w in c.title.casefold() for w in words)]

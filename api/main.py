@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.responses import HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from temporalio.client import Client
 
@@ -140,6 +140,12 @@ def create_app(
     app.include_router(shares.router)
     app.include_router(websocket.router)
     if (FRONTEND_DIST / "index.html").exists():
+
+        @app.get("/share/{share_id}", include_in_schema=False)
+        async def shared_page(share_id: str) -> FileResponse:
+            """A share link is an address of the page, which reads the share itself."""
+            return FileResponse(FRONTEND_DIST / "index.html")
+
         app.mount("/", StaticFiles(directory=FRONTEND_DIST, html=True), name="frontend")
     else:
 

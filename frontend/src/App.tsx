@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from "react";
+import { type ReactNode, useCallback, useEffect, useState } from "react";
 
 import { ChatPanel } from "./components/ChatPanel";
 import { ConnectionBadge } from "./components/ConnectionBadge";
@@ -6,7 +6,15 @@ import { NewConversation } from "./components/NewConversation";
 import { panelId, PillarTabs, tabId } from "./components/PillarTabs";
 import { UnreadMark } from "./components/UnreadMark";
 import { useGuideAgent } from "./GuideAgentProvider";
-import { AGENT_NAMES, isPillar, liaisonOf, type Pillar, PILLAR_NAMES, PILLARS } from "./protocol";
+import {
+  AGENT_NAMES,
+  type AgentType,
+  isPillar,
+  liaisonOf,
+  type Pillar,
+  PILLAR_NAMES,
+  PILLARS,
+} from "./protocol";
 import { type Chat, useLiaisonChat } from "./useChat";
 import { usePhoneScreen, useUnread } from "./useUnread";
 import { useUploads } from "./useUploads";
@@ -22,13 +30,26 @@ interface AppProps {
   onStartAfresh?: () => void;
   // Shown in the top bar: what became of the last "New conversation".
   afreshNotice?: string | null;
+  // With a chat list: "New conversation" opens a new chat beside the old ones, unasked.
+  onNewChat?: () => void;
+  // With a chat list: the control that shows it on a narrow screen, first in the top bar.
+  sidebarToggle?: ReactNode;
+  // With a chat list: export and share, offering the conversation on screen first.
+  chatActions?: (conversation: AgentType) => ReactNode;
 }
 
 /**
  * The Guide panel beside the four pillar tabs, each tab with its own liaison thread. Every
  * conversation stays connected, shown or not, so replies keep arriving in the background.
  */
-export function App({ enableCancel = true, onStartAfresh, afreshNotice = null }: AppProps) {
+export function App({
+  enableCancel = true,
+  onStartAfresh,
+  afreshNotice = null,
+  onNewChat,
+  sidebarToggle,
+  chatActions,
+}: AppProps) {
   const [pillar, setPillar] = usePillarInLocation();
   const [guideOpen, setGuideOpen] = useState(false);
   const guide = useGuideAgent();
@@ -73,6 +94,7 @@ export function App({ enableCancel = true, onStartAfresh, afreshNotice = null }:
   return (
     <div className={guideOpen ? "app guide-open" : "app"}>
       <header className="topbar">
+        {sidebarToggle}
         <h1>Agent chat</h1>
         <ConnectionBadge
           connections={connections}
@@ -85,6 +107,12 @@ export function App({ enableCancel = true, onStartAfresh, afreshNotice = null }:
           <p className="afresh-notice" role="alert">
             {afreshNotice}
           </p>
+        )}
+        {chatActions?.(phone && guideOpen ? "guide" : liaisonOf(pillar))}
+        {onNewChat !== undefined && (
+          <button type="button" onClick={onNewChat}>
+            New conversation
+          </button>
         )}
         {onStartAfresh !== undefined && <NewConversation onConfirm={onStartAfresh} />}
         <button

@@ -69,6 +69,20 @@ export function forgetAllPending(storage: PendingStorage | null): void {
   }
 }
 
+/** How many messages of any conversation wait in storage to be sent. */
+export function countPending(storage: PendingStorage | null): number {
+  try {
+    if (storage === null) return 0;
+    let count = 0;
+    for (let index = 0; index < storage.length; index += 1) {
+      if (storage.key(index)?.startsWith(PREFIX)) count += 1;
+    }
+    return count;
+  } catch {
+    return 0;
+  }
+}
+
 /** The stored pending messages of one endpoint (a ws:// URL without query). */
 export class PendingStore {
   private readonly prefix: string;

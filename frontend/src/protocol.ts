@@ -197,6 +197,7 @@ export const ERROR_ADVICE: Record<ErrorCode, string> = {
   too_many_uploads: "Remove a file before adding another.",
   unknown_message: "Reload the page; that message is no longer in this conversation.",
   not_latest_reply: "Only the latest reply can be regenerated.",
+  too_many_shares: "Revoke a link of this chat before making another.",
 };
 
 export function adviceFor(code: string): string {

@@ -128,6 +128,20 @@ export class SessionTokens {
     return old;
   }
 
+  /**
+   * Switch every conversation to another session, a chat opened from the list (its token from
+   * `POST /api/chats` or `POST /api/chats/{chat_id}/token`): like startAfresh, with the token
+   * and the chat known, so no socket creates a session.
+   */
+  switchTo(token: string, chatId: string): void {
+    this.creating = false;
+    this.waiters = [];
+    this.set(token);
+    this.setChatId(token, chatId);
+    this.generationCount += 1;
+    for (const listener of [...this.listeners]) listener();
+  }
+
   private wake(token: string): void {
     const waiters = this.waiters;
     this.waiters = [];

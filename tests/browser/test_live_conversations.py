@@ -1,7 +1,8 @@
 """Every conversation stays live: what another tab of the session sends to a pillar that is not
 shown arrives, with its reply, and marks the pillar's tab; a message that waits too long says
-it was not sent and is sent once on Retry; "New conversation" starts an empty session. (A
-reply to this page's own message arriving in the background is in test_pending_messages.py.)"""
+it was not sent and is sent once on Retry. (A reply to this page's own message arriving in the
+background is in test_pending_messages.py; "New conversation" opening a new chat is in
+test_chat_list.py.)"""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
@@ -139,61 +139,3 @@ def test_a_message_that_waits_too_long_is_not_sent_until_retried_once(
     assert shown(log) == recorded(stack, page, "content_liaison")
     assert [role for role, _ in shown(log)] == ["user", "assistant"]
     assert shown(log)[0] == ("user", question)
-
-
-def test_new_conversation_closes_the_session_and_starts_an_empty_one(
-    page: Page, stack: RunningStack, screenshots: Screenshots
-) -> None:
-    frames = Frames()
-    frames.watch(page)
-    page.goto("/")
-    expect_connected(page)
-    send(page, "Message the Guide", "Hello there")
-    wait_for_replies(guide_log(page), 1)
-    old_token = page.evaluate(TOKEN)
-    old_session = frames.of("/guide", "conversation_restored")[-1]["session_id"]
-
-    # Cancelled: nothing changes.
-    page.get_by_role("button", name="New conversation").click()
-    dialog = page.get_by_role("dialog", name="Start a new conversation?")
-    expect(dialog).to_be_visible()
-    screenshots.take(page, "confirm-new-conversation")
-    dialog.get_by_role("button", name="Cancel").click()
-    expect(dialog).to_be_hidden()
-    expect(guide_log(page).locator("li.message")).to_have_count(2)
-    assert page.evaluate(TOKEN) == old_token
-
-    page.get_by_role("button", name="New conversation").click()
-    dialog.get_by_role("button", name="Start afresh").click()
-    expect(guide_log(page).locator("li.message")).to_have_count(0)
-    expect(guide_log(page)).to_contain_text("Ask the Guide")
-    expect_connected(page)
-    expect(liaison_log(page, "Content").locator("li.message")).to_have_count(0)
-    screenshots.take(page, "fresh-session")
-
-    new_token = page.evaluate(TOKEN)
-    assert new_token and new_token != old_token
-    # One new session, created by one of the page's sockets, and every conversation in it.
-    created = [
-        frame["session_id"]
-        for frames_of_endpoint in frames.received.values()
-        for frame in frames_of_endpoint
-        if frame["type"] == "session_created"
-    ]
-    assert len(created) == 2 and created[0] == old_session and created[1] != old_session
-    restored = {
-        path: frames.of(path, "conversation_restored")[-1]["session_id"] for path in frames.received
-    }
-    assert set(restored.values()) == {created[1]}, restored
-    # The old session is closed: its token no longer works.
-    old = httpx.get(
-        f"{stack.http_url}/api/chat/conversation/history",
-        params={"session_token": old_token, "agent_type": "guide"},
-        timeout=10,
-    )
-    assert old.status_code == 401
-    assert recorded(stack, page, "guide") == []
-
-    send(page, "Message the Guide", "Starting over")
-    wait_for_replies(guide_log(page), 1)
-    assert shown(guide_log(page)) == recorded(stack, page, "guide")

@@ -113,7 +113,7 @@ const RETRY_LABEL: Partial<Record<ThreadMessage["state"], string>> = {
   sending: "Send now",
 };
 
-function Message({ message, onRetry }: { message: ThreadMessage; onRetry(): void }) {
+export function Message({ message, onRetry }: { message: ThreadMessage; onRetry(): void }) {
   const author = message.role === "user" ? "You" : AGENT_NAMES[message.author];
   return (
     <li
