@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import AfterValidator, BaseModel, Field
 
 from agents.catalog import AgentType, Pillar
@@ -29,7 +29,7 @@ REPLY_WAIT_SECONDS = 120
 
 # Not blank (as `str.strip` sees it) and without NUL, as the document says with a pattern;
 # checked in Python after `PlainText`, so that a lone surrogate is named as such. Its length
-# limit is a setting, declared in the document by `declare_message_limit`.
+# limit is a setting, declared in the document by api/main.py (`declare_limits`).
 MESSAGE_PATTERN = r"^[^\x00]*[^\x00\s\x1c-\x1f][^\x00]*$"
 
 
@@ -288,21 +288,3 @@ async def _reply_to(
             }
         if isinstance(event, Error) and event.in_reply_to == message_id:
             raise EdgeError(event.code, event.message)
-
-
-def declare_message_limit(app: FastAPI, max_chars: int) -> None:
-    """Put the configured message length limit into the OpenAPI document.
-
-    The request models cannot know it (it is a setting), yet a client must: a longer message
-    is refused with 422 `message_too_long`.
-    """
-    build = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            components = build()["components"]["schemas"]
-            for model in (GuideChatRequest, LiaisonChatRequest):
-                components[model.__name__]["properties"]["message"]["maxLength"] = max_chars
-        return app.openapi_schema  # type: ignore[return-value]
-
-    app.openapi = openapi  # type: ignore[method-assign]

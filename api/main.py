@@ -34,6 +34,7 @@ from api.deps import EdgeState
 from api.identity import Authenticator
 from api.live_relay import LiveRelay
 from api.metrics import router as metrics_router
+from api.openapi_limits import Limit, declare_limits
 from foundations.admission import ContentPolicy, EdgeAdmission, MessageAdmission, RateLimits
 from foundations.clients import communication_foundation, open_redis, temporal_data_converter
 from foundations.communication import CommunicationFoundation
@@ -133,11 +134,18 @@ def create_app(
     app.include_router(auth_routes.router)
     app.include_router(chats.router)
     app.include_router(chat_rest.router)
-    chat_rest.declare_message_limit(app, settings.max_message_chars)
     app.include_router(uploads.router)
     app.include_router(chat_deletion.router)
     app.include_router(chat_export.router)
     app.include_router(shares.router)
+    declare_limits(
+        app,
+        [
+            Limit(chat_rest.GuideChatRequest, "message", "maxLength", settings.max_message_chars),
+            Limit(chat_rest.LiaisonChatRequest, "message", "maxLength", settings.max_message_chars),
+            Limit(shares.CreateShare, "expires_in_seconds", "maximum", settings.share_max_seconds),
+        ],
+    )
     app.include_router(websocket.router)
     if (FRONTEND_DIST / "index.html").exists():
 
