@@ -272,9 +272,12 @@ function applyFrame(state: ConversationState, frame: ServerFrame): ConversationS
       }
       return { ...state, notice: error };
     }
+    // Questions are not thread messages: the page shows them apart.
     case "session_created":
     case "gap":
     case "pong":
+    case "question_asked":
+    case "question_resolved":
       return state;
   }
 }

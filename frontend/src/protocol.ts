@@ -86,6 +86,8 @@ const SERVER_FRAME_TYPES: Record<ServerFrame["type"], true> = {
   error: true,
   gap: true,
   pong: true,
+  question_asked: true,
+  question_resolved: true,
 };
 
 /** A server frame from a text message, or null for anything this page cannot use. */
@@ -186,6 +188,9 @@ export const ERROR_ADVICE: Record<ErrorCode, string> = {
   not_found: "Reload the page.",
   method_not_allowed: "Reload the page.",
   too_many_uploads: "Remove a file before adding another.",
+  unknown_question: "Reload the page to see the open questions.",
+  question_closed: "This question was already answered or has expired.",
+  invalid_answer: "Answer as the question asks.",
 };
 
 export function adviceFor(code: string): string {
