@@ -358,6 +358,8 @@ class AgentWebSocketSDK:
             visible_steps=settings.visible_steps,
             chat_list=settings.chat_list_attributes,
             title=title,
+            ask_before_acting=settings.ask_before_acting,
+            question_timeout_seconds=settings.question_timeout_seconds,
         )
 
     def start_operation(

@@ -5,20 +5,21 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from pydantic import AfterValidator, BaseModel, Field
 
+from activities.post_office import reply_id
 from agents.catalog import AgentType, Pillar
-from api import errors, reply_actions
+from api import errors, questions, reply_actions
 from api.agent_sdk import AgentConnection, AgentWebSocketSDK, Caller, FellBehind, MessageRefused
 from api.client_address import client_key, trusted_networks
 from api.deps import CallerOf, Edge
 from api.errors import SUBMIT_ERRORS, EdgeError, refusal
-from api.frames import ClientMessageId, Feedback, PlainText
+from api.frames import QUESTION_ID_PATTERN, ClientMessageId, Feedback, PlainText, QuestionAnswer
 from foundations import server_events
 from foundations.communication import Conversation
 from foundations.errors import EMPTY_MESSAGE, ErrorCode
-from foundations.server_events import ChatResponse, Error
+from foundations.server_events import ChatResponse, Error, QuestionAsked
 from foundations.sessions import SessionStatus
 
 router = APIRouter(prefix="/api/chat", tags=["chat"])
@@ -63,6 +64,10 @@ class ChatReply(BaseModel):
     agent_type: str
     pillar: str | None
     message: str
+    # Set when the turn waits for the person instead: `message` is the question's prompt and
+    # `reply_id` the reply to come; answer with POST /api/chat/questions/{question_id}/answer,
+    # and the reply lands in the history.
+    question: dict[str, Any] | None = None
 
 
 class SessionCreated(BaseModel):
@@ -195,6 +200,43 @@ async def give_feedback(
     return FeedbackReply(message_id=recorded.message_id, rating=recorded.rating)
 
 
+class OpenQuestions(BaseModel):
+    # Each as its `question_asked` event (docs/protocol.md).
+    questions: list[dict[str, Any]]
+
+
+class AnsweredQuestion(BaseModel):
+    question_id: str
+    # approved | edited | rejected | answered: what the answer did; every tab also gets it as
+    # `question_resolved`.
+    outcome: str
+
+
+@router.get("/questions", responses=errors.responses(401, 404, 503))
+async def open_questions(edge: Edge, caller: CallerOf, session_token: str) -> OpenQuestions:
+    """The session's open questions, in every conversation, oldest first."""
+    session = await edge.sdk.session(session_token, caller)
+    stored = await questions.questions(edge, session.session_id)
+    return OpenQuestions(
+        questions=[q.asked.model_dump(mode="json") for q in stored if q.open],
+    )
+
+
+@router.post("/questions/{question_id}/answer", responses=errors.responses(400, 401, 404, 409, 503))
+async def answer_question(
+    edge: Edge,
+    caller: CallerOf,
+    session_token: str,
+    body: QuestionAnswer,
+    question_id: Annotated[str, Path(pattern=QUESTION_ID_PATTERN)],
+) -> AnsweredQuestion:
+    """Answer an open question (the same body as the `answer_question` frame, without `type`);
+    the first answer wins: a later one gets 409 `question_closed`."""
+    session = await edge.sdk.session(session_token, caller)
+    result = await questions.answer_question(edge, session.session_id, question_id, body)
+    return AnsweredQuestion(question_id=result.question_id, outcome=result.outcome)
+
+
 async def _admit_new_session(edge: Edge, request: Request, token: str | None) -> None:
     """Without a token the request creates a session: count it against the client's limit."""
     if token is not None:
@@ -252,6 +294,7 @@ async def _turn(
         agent_type=reply["agent_type"],
         pillar=reply["pillar"],
         message=reply["message"],
+        question=reply.get("question"),
     )
 
 
@@ -285,6 +328,14 @@ async def _reply_to(
                 "agent_type": event.agent_type.value,
                 "pillar": event.pillar.value if event.pillar else None,
                 "message": event.message,
+            }
+        if isinstance(event, QuestionAsked) and event.in_reply_to == message_id:
+            return {
+                "message_id": reply_id(message_id),
+                "agent_type": event.agent_type.value,
+                "pillar": event.pillar.value if event.pillar else None,
+                "message": event.prompt,
+                "question": event.model_dump(mode="json"),
             }
         if isinstance(event, Error) and event.in_reply_to == message_id:
             raise EdgeError(event.code, event.message)

@@ -84,6 +84,9 @@ ERRORS: dict[ErrorCode, Answer] = {
     ErrorCode.UNKNOWN_MESSAGE: Answer(404),
     ErrorCode.NOT_LATEST_REPLY: Answer(409),
     ErrorCode.TOO_MANY_SHARES: Answer(409),
+    ErrorCode.UNKNOWN_QUESTION: Answer(404),
+    ErrorCode.QUESTION_CLOSED: Answer(409),
+    ErrorCode.INVALID_ANSWER: Answer(422),
 }
 
 # Errors raised by the services the edge calls, by the code they stand for.
@@ -169,10 +172,11 @@ def responses(*statuses: int) -> dict[int | str, dict[str, object]]:
         400: "The body is not valid JSON.",
         401: "No identity was proven, or the session token is invalid or has expired.",
         403: "Refused: the caller may not do this (a device claiming a device, say).",
-        404: "No such pillar, no chat of yours has this id or token, no such share link, or no "
-        "such message.",
+        404: "No such pillar, no chat of yours has this id or token, no such share link, "
+        "message or question.",
         409: "Conflict: the session holds its maximum of files, the chat its maximum of share "
-        "links, the reply is not the latest, or the device is another account's.",
+        "links, the reply is not the latest, the question is closed, or the device is another "
+        "account's.",
         413: "The request body is larger than the limit.",
         422: "The request or its message was refused; `code` says why.",
         429: "Rate limited; `Retry-After` says how many seconds to wait.",

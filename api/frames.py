@@ -118,6 +118,41 @@ class EditMessageFrame(_Frame):
     client_message_id: ClientMessageId
 
 
+# "q-" and 32 hex digits.
+QUESTION_ID_PATTERN = r"^q-[0-9a-f]{32}$"
+# An edited input, a short text answer: no longer than a message.
+ANSWER_MAX_CHARS = 8000
+
+
+# Without NUL, as the OpenAPI document says with a pattern (PlainText also names lone surrogates).
+_NO_NUL = r"^[^\x00]*$"
+
+
+_DOCUMENTED = Field(json_schema_extra={"pattern": _NO_NUL})
+AnswerInput = Annotated[PlainText, Field(max_length=ANSWER_MAX_CHARS), _DOCUMENTED]
+AnswerText = Annotated[PlainText, Field(min_length=1, max_length=ANSWER_MAX_CHARS), _DOCUMENTED]
+UploadName = Annotated[PlainText, Field(min_length=1, max_length=200), _DOCUMENTED]
+
+
+class QuestionAnswer(BaseModel):
+    """An answer to a `question_asked`: `decision` (and for "edit" `inputs`) answers an
+    approval, `choice` a choice, `text` a text question, `upload` (an uploaded file's name) a
+    file request."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    decision: Literal["approve", "edit", "reject"] | None = None
+    inputs: dict[str, AnswerInput] | None = None
+    text: AnswerText | None = None
+    choice: AnswerText | None = None
+    upload: UploadName | None = None
+
+
+class AnswerQuestionFrame(QuestionAnswer):
+    type: Literal["answer_question"]
+    question_id: str = Field(pattern=QUESTION_ID_PATTERN)
+
+
 AnyClientFrame = (
     ChatMessageFrame
     | ResumeFrame
@@ -126,6 +161,7 @@ AnyClientFrame = (
     | FeedbackFrame
     | RegenerateFrame
     | EditMessageFrame
+    | AnswerQuestionFrame
 )
 ClientFrame = Annotated[AnyClientFrame, Field(discriminator="type")]
 CLIENT_FRAME_TYPES = (
@@ -136,6 +172,7 @@ CLIENT_FRAME_TYPES = (
     "feedback",
     "regenerate",
     "edit_message",
+    "answer_question",
 )
 _client_frame: TypeAdapter[AnyClientFrame] = TypeAdapter(ClientFrame)
 

@@ -17,7 +17,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
-from api import frames, reply_actions
+from api import frames, questions, reply_actions
 from api.agent_sdk import (
     TOKEN_ONLY,
     AgentConnection,
@@ -283,6 +283,12 @@ class _Socket:
                 latest_event_id=snapshot.event_id,
             )
         )
+        # The conversation's questions, open or resolved: the page shows each where it was asked.
+        asked = await questions.questions(
+            self._edge, self._connection.session.session_id, self._connection.agent_type
+        )
+        for event in questions.restored_events(asked):
+            await self._send(event)
 
     async def _resume(self, last_event_id: str) -> None:
         if not _EVENT_ID.fullmatch(last_event_id):
@@ -372,6 +378,8 @@ class _Socket:
                 frame, frames.FeedbackFrame | frames.RegenerateFrame | frames.EditMessageFrame
             ):
                 await self._reply_action(frame)
+            elif isinstance(frame, frames.AnswerQuestionFrame):
+                await self._answer(frame)
             else:
                 await self._send(Pong(agent_type=self._connection.agent_type))
 
@@ -474,6 +482,23 @@ class _Socket:
                     seq=ack.seq,
                     duplicate=True,
                 )
+            )
+
+    async def _answer(self, frame: frames.AnswerQuestionFrame) -> None:
+        # Its outcome reaches every tab as `question_resolved`; only a refusal is sent here.
+        answer = frames.QuestionAnswer.model_validate(
+            frame.model_dump(exclude={"type", "question_id"})
+        )
+        try:
+            await questions.answer_question(
+                self._edge, self._connection.session.session_id, frame.question_id, answer
+            )
+        except EdgeError as error:
+            await self._send_error(error.code, error.message)
+        except RPCError as error:
+            logger.warning("answering a question failed: %s", error)
+            await self._send_error(
+                ErrorCode.UNAVAILABLE, "The answer was not taken; send it again."
             )
 
     async def _send_error(

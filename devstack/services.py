@@ -27,6 +27,8 @@ SEARCH_ATTRIBUTES = {
     # The chat list (api/chats.py).
     "ChatTitle": "Text",
     "ChatLastActivity": "Datetime",
+    # True while a question waits for the session's person (workflows/questions.py).
+    "ChatAwaitingPerson": "Bool",
 }
 
 

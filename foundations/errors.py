@@ -56,6 +56,10 @@ class ErrorCode(StrEnum):
     NOT_LATEST_REPLY = "not_latest_reply"
     # Share links.
     TOO_MANY_SHARES = "too_many_shares"
+    # Questions an agent asks before it acts (approvals, clarifying questions).
+    UNKNOWN_QUESTION = "unknown_question"
+    QUESTION_CLOSED = "question_closed"
+    INVALID_ANSWER = "invalid_answer"
 
 
 # Refusals written both by the edge's precheck and by the workflow's validator (the authority):

@@ -27,6 +27,7 @@ _INDEXED = {
     "KeywordList": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
     "Text": IndexedValueType.INDEXED_VALUE_TYPE_TEXT,
     "Datetime": IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
+    "Bool": IndexedValueType.INDEXED_VALUE_TYPE_BOOL,
 }
 
 

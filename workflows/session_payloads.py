@@ -26,6 +26,8 @@ from foundations.errors import EMPTY_MESSAGE, ErrorCode, message_too_long
 with workflow.unsafe.imports_passed_through():
     from activities.conductor import RouteDecision
 
+from workflows.question_payloads import OpenQuestion, Resolution
+
 # No payload this workflow writes (an activity's input or result, an update, the input of the
 # next run) may exceed this, whatever the user sends; Temporal terminates a workflow at 2 MB.
 # What fills the largest one, the reply activity's input: the message (8,000 characters, 12
@@ -94,6 +96,8 @@ class Turn:
     # A regenerated reply: its own id, and the id of the reply it replaces.
     reply_id: str = ""
     regenerates: str = ""
+    # Set when the turn comes back from waiting for the person (workflows/questions.py).
+    resolution: Resolution | None = None
 
 
 @dataclass
@@ -225,9 +229,15 @@ class ChatSessionInput:
     chat_list: bool = False
     # The chat's title (the chat list, api/chats.py); empty until its first message.
     title: str = ""
+    # Capability turns may ask the person first (workflows/questions.py); off in runs begun
+    # before questions existed, and wherever a worker without them may take the session over.
+    ask_before_acting: bool = False
+    # An unanswered question expires after this long.
+    question_timeout_seconds: float = 7 * 24 * 3600
     # Carried over continue-as-new.
     conversations: dict[AgentType, ConversationState] = field(default_factory=dict)
     recent_acks: dict[str, SubmitMessageResult] = field(default_factory=dict)
+    open_questions: list[OpenQuestion] = field(default_factory=list)
 
     def next_run(
         self,
@@ -248,6 +258,7 @@ class ChatSessionInput:
                             event_id=turn.event_id,
                             reply_id=turn.reply_id,
                             regenerates=turn.regenerates,
+                            resolution=turn.resolution,
                         )
                         for turn in state.pending
                     ],

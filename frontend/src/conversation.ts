@@ -272,7 +272,8 @@ function applyFrame(state: ConversationState, frame: ServerFrame): ConversationS
       }
       return { ...state, notice: error };
     }
-    // Steps, ratings and edits are accepted by the protocol but not drawn by this view yet.
+    // Steps, ratings and edits are accepted by the protocol but not drawn by this view yet;
+    // questions are not thread messages: the page shows them apart.
     case "session_created":
     case "gap":
     case "pong":
@@ -280,6 +281,8 @@ function applyFrame(state: ConversationState, frame: ServerFrame): ConversationS
     case "step_finished":
     case "feedback_recorded":
     case "message_edited":
+    case "question_asked":
+    case "question_resolved":
       return state;
   }
 }

@@ -90,6 +90,8 @@ const SERVER_FRAME_TYPES: Record<ServerFrame["type"], true> = {
   step_finished: true,
   feedback_recorded: true,
   message_edited: true,
+  question_asked: true,
+  question_resolved: true,
 };
 
 /** A server frame from a text message, or null for anything this page cannot use. */
@@ -198,6 +200,9 @@ export const ERROR_ADVICE: Record<ErrorCode, string> = {
   unknown_message: "Reload the page; that message is no longer in this conversation.",
   not_latest_reply: "Only the latest reply can be regenerated.",
   too_many_shares: "Revoke a link of this chat before making another.",
+  unknown_question: "Reload the page to see the open questions.",
+  question_closed: "This question was already answered or has expired.",
+  invalid_answer: "Answer as the question asks.",
 };
 
 export function adviceFor(code: string): string {

@@ -56,6 +56,8 @@ class Session:
     visible_steps: bool = False
     # Keeps the chat list's search attributes (sessions the edge starts now).
     chat_list: bool = False
+    # Capability turns may ask the person first (tests/workflows/test_questions.py).
+    ask_before_acting: bool = False
 
     def start_operation(
         self, max_turns_per_run: int
@@ -69,6 +71,7 @@ class Session:
                 lean_turn=self.lean_turn,
                 visible_steps=self.visible_steps,
                 chat_list=self.chat_list,
+                ask_before_acting=self.ask_before_acting,
             ),
             id=session_workflow_id(self.session_id),
             task_queue=self.task_queue,
