@@ -17,11 +17,10 @@ from foundations.errors import ErrorCode
 from foundations.questions import QuestionBook, StoredQuestion
 from foundations.server_events import AnyServerEvent
 from workflows.chat_session import (
-    AnswerQuestionInput,
-    AnswerQuestionResult,
     ChatSessionWorkflow,
     session_workflow_id,
 )
+from workflows.question_payloads import AnswerQuestionInput, AnswerQuestionResult
 
 # The questions a reconnecting socket is shown: the newest ones.
 RESTORED_QUESTIONS = 50

@@ -28,9 +28,8 @@ with workflow.unsafe.imports_passed_through():
     from foundations.errors import ErrorCode
 
 from workflows.admission import admit
-from workflows.question_payloads import AnswerQuestionInput, AnswerQuestionResult
+from workflows.chat_actions import ChatActions
 from workflows.questions import QuestionDesk
-from workflows.reply_actions import ChatListAndReplyActions
 from workflows.session_payloads import (
     AGENT_TYPES_ATTRIBUTE,
     MAX_PENDING_TURNS,
@@ -52,8 +51,6 @@ from workflows.turn_pipeline import LOCAL_STEP_TIMEOUT, TURN_STEP_RETRY, TurnPip
 __all__ = [
     "MAX_PENDING_TURNS",
     "PAYLOAD_BUDGET_BYTES",
-    "AnswerQuestionInput",
-    "AnswerQuestionResult",
     "CancelReplyInput",
     "ChatSessionInput",
     "ChatSessionWorkflow",
@@ -69,7 +66,7 @@ RECENT_CLIENT_IDS = 500
 
 
 @workflow.defn
-class ChatSessionWorkflow(ChatListAndReplyActions):
+class ChatSessionWorkflow(ChatActions):
     """A user's chat session with the guide and the pillar liaisons."""
 
     @workflow.init
@@ -205,16 +202,6 @@ class ChatSessionWorkflow(ChatListAndReplyActions):
             max_chars=self._input.max_message_chars,
         )
 
-    @workflow.update
-    def answer_question(self, input: AnswerQuestionInput) -> AnswerQuestionResult:
-        """Answer an open question; the first answer wins and its turn goes on."""
-        return self._questions.answer(input)
-
-    @answer_question.validator
-    def validate_answer_question(self, input: AnswerQuestionInput) -> None:
-        """Refuse, before history, an unknown or closed question and an answer that does not fit."""
-        self._questions.check(input)
-
     @workflow.query
     def get_status(self) -> SessionStatus:
         """Conversations, turn counts and last activity of this session."""
@@ -270,12 +257,6 @@ class ChatSessionWorkflow(ChatListAndReplyActions):
         finally:
             del self._running[conversation]
             self._show_details()
-
-    def _resume_turn(self, conversation: AgentType, turn: Turn) -> None:
-        """A turn whose question was resolved goes on, after the turns already waiting."""
-        self._conversation(conversation).pending.append(turn)
-        self._last_message_at = workflow.now()
-        self._start_turns(conversation)
 
     # --- state ---------------------------------------------------------------------------
 

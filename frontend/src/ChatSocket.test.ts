@@ -440,7 +440,7 @@ function chatMessages(socket: FakeSocket): Array<Record<string, unknown>> {
 function acknowledge(
   socket: FakeSocket,
   clientMessageId: string,
-  fields: Partial<ServerFrame> = {},
+  fields: Partial<Extract<ServerFrame, { type: "message_accepted" }>> = {},
 ): void {
   socket.receive({
     type: "message_accepted",

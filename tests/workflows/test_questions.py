@@ -21,7 +21,8 @@ from agents.catalog import AgentType
 from foundations.errors import ErrorCode
 from tests.workflows.fakes import FakeTurnActivities, fake_worker
 from tests.workflows.test_chat_session import Session
-from workflows.chat_session import AnswerQuestionInput, ChatSessionWorkflow
+from workflows.chat_session import ChatSessionWorkflow
+from workflows.question_payloads import AnswerQuestionInput
 from workflows.questions import AWAITING_PERSON_ATTRIBUTE
 
 OPERATIONS = AgentType.OPERATIONS_LIAISON

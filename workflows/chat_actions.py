@@ -1,4 +1,5 @@
-"""The session workflow's chat-list and reply-action handlers: rename, regenerate, edit.
+"""The session workflow's handlers of what the person does besides sending a message: rename
+the chat, regenerate a reply, edit a message, answer a question.
 
 ChatSessionWorkflow (workflows/chat_session.py) inherits them, so they are its updates like
 `submit_message` (Temporal finds handlers on base classes too); they live here to keep each
@@ -20,6 +21,8 @@ with workflow.unsafe.imports_passed_through():
     from foundations.errors import ErrorCode
 
 from workflows.admission import admit_again
+from workflows.question_payloads import AnswerQuestionInput, AnswerQuestionResult
+from workflows.questions import QuestionDesk
 from workflows.session_payloads import (
     LAST_ACTIVITY_ATTRIBUTE,
     MAX_PENDING_TURNS,
@@ -37,7 +40,7 @@ from workflows.session_payloads import (
 )
 
 
-class ChatListAndReplyActions:
+class ChatActions:
     """Handlers of ChatSessionWorkflow; its state and the methods they call are its own."""
 
     _input: ChatSessionInput
@@ -47,6 +50,7 @@ class ChatListAndReplyActions:
     _closed: bool
     _title: str
     _last_message_at: Any
+    _questions: QuestionDesk
 
     # Defined by ChatSessionWorkflow.
     async def _accept(
@@ -161,3 +165,21 @@ class ChatListAndReplyActions:
     def validate_edit_message(self, input: EditMessageInput) -> None:
         """The new text is refused for what any message is refused for."""
         self.validate_submit_message(input.submitted())
+
+    # --- questions the agent asked ----------------------------------------------------------
+
+    @workflow.update
+    def answer_question(self, input: AnswerQuestionInput) -> AnswerQuestionResult:
+        """Answer an open question; the first answer wins and its turn goes on."""
+        return self._questions.answer(input)
+
+    @answer_question.validator
+    def validate_answer_question(self, input: AnswerQuestionInput) -> None:
+        """Refuse, before history, an unknown or closed question and an answer that does not fit."""
+        self._questions.check(input)
+
+    def _resume_turn(self, conversation: AgentType, turn: Turn) -> None:
+        """A turn whose question was resolved goes on, after the turns already waiting."""
+        self._conversation(conversation).pending.append(turn)
+        self._last_message_at = workflow.now()
+        self._start_turns(conversation)
