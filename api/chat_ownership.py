@@ -14,6 +14,7 @@ from typing import Annotated
 from fastapi import Depends, Path
 from temporalio.service import RPCError, RPCStatusCode
 
+from api.agent_sdk import NO_SUCH_CHAT
 from api.deps import Edge, EdgeState
 from api.errors import EdgeError
 from api.identity import CurrentUser, User
@@ -30,7 +31,8 @@ ChatIdPath = Annotated[str, Path(max_length=64, pattern=CHAT_ID.pattern)]
 
 
 def chat_not_found() -> EdgeError:
-    return EdgeError(ErrorCode.NOT_FOUND, "No such chat.")
+    """The same answer as the session routes give (`ChatNotFound`, api/agent_sdk.py)."""
+    return EdgeError(ErrorCode.CHAT_NOT_FOUND, NO_SUCH_CHAT)
 
 
 def chat_records(edge: EdgeState) -> ChatRecords:

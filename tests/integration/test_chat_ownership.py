@@ -149,6 +149,24 @@ async def test_two_users_see_only_their_own_chats_and_cannot_touch_the_others(
                 json={"message": "hi", "session_token": token, "pillar": "content"},
             ),
             await bob.http.post("/api/chat/session/close", json={"session_token": token}),
+            await bob.http.put(
+                "/api/chat/feedback",
+                params={"session_token": token},
+                json={"message_id": "r-m-" + "0" * 32, "rating": "up"},
+            ),
+            await bob.http.get("/api/chat/questions", params={"session_token": token}),
+            await bob.http.post(
+                f"/api/chat/questions/q-{'0' * 32}/answer",
+                params={"session_token": token},
+                json={"decision": "approve"},
+            ),
+            await bob.http.get(f"/api/chats/{chat_id}/export", params={"format": "json"}),
+            await bob.http.get(f"/api/chats/{chat_id}/shares"),
+            await bob.http.post(
+                f"/api/chats/{chat_id}/shares",
+                json={"conversation": "guide", "expires_in_seconds": 3600},
+            ),
+            await bob.http.delete(f"/api/chats/{chat_id}"),
         ]
         assert [r.status_code for r in refused] == [404] * len(refused), [r.text for r in refused]
         assert {r.json()["code"] for r in refused} == {"chat_not_found"}
