@@ -18,6 +18,7 @@ import type {
   ServerEvent,
   SessionCreated,
 } from "./server-events";
+import type { TurnFrame } from "./turnEvents";
 
 export type { AgentType, ErrorCode, Pillar, RecordedMessage };
 
@@ -57,7 +58,28 @@ export type ClientFrame =
   | { type: "chat_message"; message: string; client_message_id?: string }
   | { type: "resume"; last_event_id: string }
   | { type: "ping" }
-  | { type: "cancel"; message_id: string };
+  | { type: "cancel"; message_id: string }
+  | { type: "regenerate"; message_id: string; client_message_id: string }
+  | { type: "edit_message"; message_id: string; message: string; client_message_id: string };
+
+/** What `answer_question` (and its REST twin) carries besides its type. */
+export interface QuestionAnswer {
+  decision?: "approve" | "edit" | "reject";
+  inputs?: Record<string, unknown>;
+  text?: string;
+  choice?: string;
+  upload?: string;
+}
+
+export type Rating = "up" | "down";
+
+/** What `feedback` (and `PUT /api/chat/feedback`) carries besides its type. */
+export interface Feedback {
+  message_id: string;
+  rating: Rating;
+  reasons?: string[];
+  comment?: string;
+}
 
 // --- server frames ---------------------------------------------------------------------------
 // Generated from the server's models (server-events.ts); the names below are the page's.
@@ -66,13 +88,14 @@ export type SessionCreatedFrame = SessionCreated;
 export type ConversationRestoredFrame = ConversationRestored;
 export type MessageAcceptedFrame = MessageAccepted;
 export type ChatChunkFrame = ChatChunk;
-export type ChatResponseFrame = ChatResponse;
+// A regenerated reply names the reply it replaces.
+export type ChatResponseFrame = ChatResponse & { regenerates?: string | null };
 export type ReplyRestartedFrame = ReplyRestarted;
 export type HandoffFrame = Handoff;
 export type ErrorFrame = ErrorEvent;
 export type GapFrame = Gap;
 export type PongFrame = Pong;
-export type ServerFrame = ServerEvent;
+export type ServerFrame = Exclude<ServerEvent, ChatResponse> | ChatResponseFrame | TurnFrame;
 
 // Every server frame type: a type the server adds fails to compile here until the page knows it.
 const SERVER_FRAME_TYPES: Record<ServerFrame["type"], true> = {
@@ -86,6 +109,12 @@ const SERVER_FRAME_TYPES: Record<ServerFrame["type"], true> = {
   error: true,
   gap: true,
   pong: true,
+  question_asked: true,
+  question_resolved: true,
+  step_started: true,
+  step_finished: true,
+  feedback_recorded: true,
+  message_edited: true,
 };
 
 /** A server frame from a text message, or null for anything this page cannot use. */
@@ -188,8 +217,14 @@ export const ERROR_ADVICE: Record<ErrorCode, string> = {
   too_many_uploads: "Remove a file before adding another.",
 };
 
+// Codes of the turn's questions and edits, until the server's list names them.
+const TURN_ERROR_ADVICE: Record<string, string> = {
+  question_closed: "It was answered already, or it expired.",
+  unknown_question: "Reload the page.",
+};
+
 export function adviceFor(code: string): string {
-  return (ERROR_ADVICE as Record<string, string>)[code] ?? "Try again.";
+  return (ERROR_ADVICE as Record<string, string>)[code] ?? TURN_ERROR_ADVICE[code] ?? "Try again.";
 }
 
 /** Errors where sending the same message again (same client_message_id) can succeed. */

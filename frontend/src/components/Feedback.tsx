@@ -1,0 +1,136 @@
+import { useId, useState } from "react";
+
+import type { Feedback as FeedbackBody, Rating } from "../protocol";
+
+// Why a reply was good or not: tags the routing evaluation can group by.
+const REASONS: Record<Rating, string[]> = {
+  up: ["Accurate", "Helpful", "Clear"],
+  down: ["Wrong", "Not helpful", "Unclear", "Wrong agent"],
+};
+
+interface FeedbackProps {
+  replyId: string;
+  // What the server recorded, from any tab.
+  recorded?: Rating;
+  onRate(feedback: FeedbackBody): Promise<void>;
+}
+
+/** Thumbs up or down on a reply, then optional reasons and a comment; changeable. */
+export function Feedback({ replyId, recorded, onRate }: FeedbackProps) {
+  const [chosen, setChosen] = useState<Rating | null>(null);
+  const [reasons, setReasons] = useState<string[]>([]);
+  const [comment, setComment] = useState("");
+  const [detailsOpen, setDetailsOpen] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [saved, setSaved] = useState(false);
+  const commentId = useId();
+  const rating = chosen ?? recorded ?? null;
+
+  const send = async (body: FeedbackBody) => {
+    setError(null);
+    setSaved(false);
+    try {
+      await onRate(body);
+      setSaved(true);
+    } catch (refused) {
+      setError(refused instanceof Error ? refused.message : "Not recorded. Try again.");
+    }
+  };
+
+  const rate = (value: Rating) => {
+    if (value !== rating) setReasons([]);
+    setChosen(value);
+    setDetailsOpen(true);
+    void send({ message_id: replyId, rating: value });
+  };
+
+  return (
+    <div className="feedback" data-rating={recorded ?? "none"}>
+      <div className="feedback-thumbs" role="group" aria-label="Rate this reply">
+        <button
+          type="button"
+          className="icon-button"
+          aria-pressed={rating === "up"}
+          aria-label="Good reply"
+          onClick={() => rate("up")}
+        >
+          👍
+        </button>
+        <button
+          type="button"
+          className="icon-button"
+          aria-pressed={rating === "down"}
+          aria-label="Bad reply"
+          onClick={() => rate("down")}
+        >
+          👎
+        </button>
+        {recorded !== undefined && (
+          <span className="meta feedback-recorded" role="status">
+            Feedback recorded: {recorded === "up" ? "good" : "bad"}.
+          </span>
+        )}
+      </div>
+      {rating !== null && detailsOpen && (
+        <form
+          className="feedback-details"
+          aria-label="Tell us more"
+          onSubmit={(event) => {
+            event.preventDefault();
+            const text = comment.trim();
+            void send({
+              message_id: replyId,
+              rating,
+              reasons,
+              ...(text ? { comment: text } : {}),
+            }).then(() => setDetailsOpen(false));
+          }}
+        >
+          <fieldset>
+            <legend>Reasons (optional)</legend>
+            {REASONS[rating].map((reason) => (
+              <label key={reason} className="feedback-reason">
+                <input
+                  type="checkbox"
+                  checked={reasons.includes(reason)}
+                  onChange={(event) =>
+                    setReasons(
+                      event.target.checked
+                        ? [...reasons, reason]
+                        : reasons.filter((each) => each !== reason),
+                    )
+                  }
+                />{" "}
+                {reason}
+              </label>
+            ))}
+          </fieldset>
+          <label htmlFor={commentId}>Comment (optional)</label>
+          <textarea
+            id={commentId}
+            rows={2}
+            maxLength={2000}
+            value={comment}
+            onChange={(event) => setComment(event.target.value)}
+          />
+          <div className="question-actions">
+            <button type="submit">Send feedback</button>
+            <button type="button" onClick={() => setDetailsOpen(false)}>
+              Close
+            </button>
+          </div>
+        </form>
+      )}
+      {saved && !detailsOpen && recorded === undefined && (
+        <span className="meta" role="status">
+          Thanks.
+        </span>
+      )}
+      {error !== null && (
+        <p className="question-error" role="alert">
+          {error}
+        </p>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,343 @@
+import { type FormEvent, useEffect, useId, useState } from "react";
+
+import type { QuestionAnswer } from "../protocol";
+import { sessionTokens } from "../sessionTokens";
+import type { QuestionItem } from "../turnItems";
+import { formatSize, refusal, uploadFile } from "../uploads";
+
+interface QuestionCardProps {
+  question: QuestionItem;
+  onAnswer(questionId: string, answer: QuestionAnswer): Promise<void>;
+}
+
+const OUTCOME_TEXT = {
+  approved: "Approved.",
+  edited: "Approved with edited inputs.",
+  rejected: "Rejected.",
+  answered: "Answered.",
+  expired: "Expired: nobody answered in time, so the liaison did not go on.",
+} as const;
+
+/**
+ * A question of the liaison in the thread: an approval (approve, edit the inputs, reject), a
+ * choice, a short text or a file. Once answered (here or in another tab) it shows the outcome.
+ */
+export function QuestionCard({ question, onAnswer }: QuestionCardProps) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const headingId = useId();
+  const resolution = question.resolution;
+  const pastDeadline = usePast(question.deadline);
+
+  const submit = async (answer: QuestionAnswer) => {
+    setBusy(true);
+    setError(null);
+    try {
+      await onAnswer(question.questionId, answer);
+    } catch (refused) {
+      setError(refused instanceof Error ? refused.message : "Not sent. Try again.");
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <li
+      className={`question question-${question.questionKind}`}
+      data-role="question"
+      data-question-kind={question.questionKind}
+      data-outcome={resolution?.outcome ?? "open"}
+    >
+      <section aria-labelledby={headingId}>
+        <h3 id={headingId} className="question-title">
+          {question.questionKind === "approval" ? "Approval needed" : "Question"}
+          {question.capability && (
+            <span className="question-capability">: {question.capability}</span>
+          )}
+        </h3>
+        <p className="question-prompt">{question.prompt}</p>
+        {question.inputs !== undefined && question.questionKind === "approval" && (
+          <InputList inputs={resolvedInputs(question)} />
+        )}
+        {resolution !== undefined ? (
+          <p className={`question-outcome outcome-${resolution.outcome}`} role="status">
+            {OUTCOME_TEXT[resolution.outcome]}
+            {answerText(resolution.answer) && ` ${answerText(resolution.answer)}`}
+          </p>
+        ) : pastDeadline ? (
+          <p className="question-outcome outcome-expired" role="status">
+            {OUTCOME_TEXT.expired}
+          </p>
+        ) : (
+          <>
+            <Controls question={question} busy={busy} onSubmit={submit} />
+            <p className="meta">Open until {new Date(question.deadline).toLocaleString()}.</p>
+          </>
+        )}
+        {error !== null && (
+          <p className="question-error" role="alert">
+            {error}
+          </p>
+        )}
+      </section>
+    </li>
+  );
+}
+
+// True once the deadline has passed; the server's expiry follows, this shows it meanwhile.
+function usePast(deadline: string): boolean {
+  const at = Date.parse(deadline);
+  const [past, setPast] = useState(() => at <= Date.now());
+  useEffect(() => {
+    const wait = at - Date.now();
+    if (Number.isNaN(wait) || wait <= 0) return;
+    // setTimeout holds at most about 24 days.
+    const timer = setTimeout(() => setPast(true), Math.min(wait, 2 ** 31 - 1));
+    return () => clearTimeout(timer);
+  }, [at]);
+  return past && !Number.isNaN(at);
+}
+
+function Controls({
+  question,
+  busy,
+  onSubmit,
+}: {
+  question: QuestionItem;
+  busy: boolean;
+  onSubmit(answer: QuestionAnswer): Promise<void>;
+}) {
+  switch (question.questionKind) {
+    case "approval":
+      return <ApprovalControls question={question} busy={busy} onSubmit={onSubmit} />;
+    case "choice":
+      return (
+        <div className="question-actions" role="group" aria-label="Choices">
+          {(question.choices ?? []).map((choice) => (
+            <button key={choice} type="button" disabled={busy} onClick={() => onSubmit({ choice })}>
+              {choice}
+            </button>
+          ))}
+        </div>
+      );
+    case "text":
+      return <TextAnswer busy={busy} onSubmit={onSubmit} />;
+    case "file":
+      return <FileAnswer busy={busy} onSubmit={onSubmit} />;
+  }
+}
+
+function ApprovalControls({
+  question,
+  busy,
+  onSubmit,
+}: {
+  question: QuestionItem;
+  busy: boolean;
+  onSubmit(answer: QuestionAnswer): Promise<void>;
+}) {
+  const inputs = question.inputs ?? {};
+  const [editing, setEditing] = useState<Record<string, string> | null>(null);
+  const formId = useId();
+
+  if (editing !== null) {
+    const save = (event: FormEvent) => {
+      event.preventDefault();
+      const changed: Record<string, unknown> = {};
+      for (const [name, original] of Object.entries(inputs)) {
+        changed[name] =
+          typeof original === "string" ? editing[name] : parseValue(editing[name], original);
+      }
+      void onSubmit({ decision: "edit", inputs: changed }).then(() => setEditing(null));
+    };
+    return (
+      <form className="question-edit" onSubmit={save} aria-label="Edit the inputs">
+        {Object.keys(inputs).map((name) => (
+          <div key={name} className="question-field">
+            <label htmlFor={`${formId}-${name}`}>{name}</label>
+            <textarea
+              id={`${formId}-${name}`}
+              rows={2}
+              value={editing[name]}
+              onChange={(event) => setEditing({ ...editing, [name]: event.target.value })}
+            />
+          </div>
+        ))}
+        <div className="question-actions">
+          <button type="submit" disabled={busy}>
+            Approve with these inputs
+          </button>
+          <button type="button" disabled={busy} onClick={() => setEditing(null)}>
+            Cancel editing
+          </button>
+        </div>
+      </form>
+    );
+  }
+  return (
+    <div className="question-actions">
+      <button
+        type="button"
+        className="primary"
+        disabled={busy}
+        onClick={() => onSubmit({ decision: "approve" })}
+      >
+        Approve
+      </button>
+      {Object.keys(inputs).length > 0 && (
+        <button
+          type="button"
+          disabled={busy}
+          onClick={() =>
+            setEditing(
+              Object.fromEntries(
+                Object.entries(inputs).map(([name, value]) => [name, show(value)]),
+              ),
+            )
+          }
+        >
+          Edit inputs
+        </button>
+      )}
+      <button type="button" disabled={busy} onClick={() => onSubmit({ decision: "reject" })}>
+        Reject
+      </button>
+    </div>
+  );
+}
+
+function TextAnswer({
+  busy,
+  onSubmit,
+}: {
+  busy: boolean;
+  onSubmit(answer: QuestionAnswer): Promise<void>;
+}) {
+  const [text, setText] = useState("");
+  const inputId = useId();
+  return (
+    <form
+      className="question-actions"
+      onSubmit={(event) => {
+        event.preventDefault();
+        if (text.trim()) void onSubmit({ text: text.trim() });
+      }}
+    >
+      <label htmlFor={inputId}>Your answer</label>
+      <input
+        id={inputId}
+        value={text}
+        maxLength={500}
+        onChange={(event) => setText(event.target.value)}
+      />
+      <button type="submit" disabled={busy || !text.trim()}>
+        Answer
+      </button>
+    </form>
+  );
+}
+
+function FileAnswer({
+  busy,
+  onSubmit,
+}: {
+  busy: boolean;
+  onSubmit(answer: QuestionAnswer): Promise<void>;
+}) {
+  const [progress, setProgress] = useState<string | null>(null);
+  const [problem, setProblem] = useState<string | null>(null);
+  const inputId = useId();
+
+  const choose = async (file: File | undefined) => {
+    const token = sessionTokens.current;
+    if (file === undefined) return;
+    // A file under a name the session holds replaces it, so the held list does not matter here.
+    const reason = token === null ? "Not connected yet: try again in a moment." : refusal(file, []);
+    if (reason !== null || token === null) {
+      setProblem(reason);
+      return;
+    }
+    setProblem(null);
+    setProgress(`Uploading ${file.name}…`);
+    try {
+      const stored = await uploadFile(token, file, (sent, total) =>
+        setProgress(`Uploading ${file.name}: ${formatSize(sent)} of ${formatSize(total)}`),
+      );
+      setProgress(null);
+      await onSubmit({ upload: stored.name });
+    } catch (refused) {
+      setProgress(null);
+      setProblem(refused instanceof Error ? refused.message : "Not uploaded.");
+    }
+  };
+
+  return (
+    <div className="question-actions">
+      <label htmlFor={inputId}>Upload the file</label>
+      <input
+        id={inputId}
+        type="file"
+        disabled={busy || progress !== null}
+        onChange={(event) => {
+          void choose(event.target.files?.[0]);
+          event.target.value = "";
+        }}
+      />
+      {progress !== null && (
+        <p className="meta" role="status">
+          {progress}
+        </p>
+      )}
+      {problem !== null && (
+        <p className="question-error" role="alert">
+          {problem}
+        </p>
+      )}
+    </div>
+  );
+}
+
+function InputList({ inputs }: { inputs: Record<string, unknown> }) {
+  return (
+    <dl className="question-inputs">
+      {Object.entries(inputs).map(([name, value]) => (
+        <div key={name}>
+          <dt>{name}</dt>
+          <dd>{show(value)}</dd>
+        </div>
+      ))}
+    </dl>
+  );
+}
+
+// The inputs it runs with: the edited ones once edited.
+function resolvedInputs(question: QuestionItem): Record<string, unknown> {
+  const edited = question.resolution?.answer?.inputs;
+  return typeof edited === "object" && edited !== null
+    ? (edited as Record<string, unknown>)
+    : (question.inputs ?? {});
+}
+
+function answerText(answer: Record<string, unknown> | undefined): string {
+  if (answer === undefined) return "";
+  for (const field of ["choice", "text", "upload"] as const) {
+    const value = answer[field];
+    if (typeof value === "string" && value)
+      return field === "upload" ? `File: ${value}` : `“${value}”`;
+  }
+  return "";
+}
+
+function show(value: unknown): string {
+  return typeof value === "string" ? value : JSON.stringify(value);
+}
+
+// An edited value keeps the type it had: a number stays a number, a list a list.
+function parseValue(text: string, original: unknown): unknown {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return typeof parsed === typeof original ? parsed : text;
+  } catch {
+    return text;
+  }
+}
