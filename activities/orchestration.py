@@ -21,7 +21,7 @@ from foundations.processes import ProcessRunner, WorkCrashed, WorkTimedOut
 from foundations.uploads import UploadStore
 
 # Which uploads each capability can read, when the user did not name one.
-_READABLE_KINDS = {
+READABLE_KINDS = {
     Capability.PARSE_FILE: frozenset({"csv", "json", "text"}),
     Capability.SUMMARIZE_CSV: frozenset({"csv"}),
 }
@@ -106,7 +106,7 @@ class Orchestration:
             upload = await self._load(
                 input.session_id,
                 request.upload_name,
-                _READABLE_KINDS.get(request.capability, frozenset()),
+                READABLE_KINDS.get(request.capability, frozenset()),
             )
         activity.logger.info("running %s for %s", request.capability.value, request.liaison.value)
         try:

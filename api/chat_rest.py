@@ -5,16 +5,16 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi import APIRouter, FastAPI, Path, Query, Request
 from pydantic import AfterValidator, BaseModel, Field
 
 from agents.catalog import AgentType, Pillar
-from api import errors
+from api import errors, questions
 from api.agent_sdk import AgentConnection, AgentWebSocketSDK, FellBehind
 from api.client_address import client_key, trusted_networks
 from api.deps import Edge
 from api.errors import SUBMIT_ERRORS, EdgeError, refusal
-from api.frames import ClientMessageId, PlainText
+from api.frames import QUESTION_ID_PATTERN, ClientMessageId, PlainText, QuestionAnswer
 from foundations import server_events
 from foundations.errors import EMPTY_MESSAGE, ErrorCode
 from foundations.server_events import ChatResponse, Error
@@ -156,6 +156,42 @@ async def close_session(body: SessionTokenRequest, edge: Edge) -> dict[str, str]
     # The token no longer works, so nothing uploads again; pending turns may still read them.
     await edge.uploads.forget(session.session_id, edge.settings.closed_session_retention_seconds)
     return {"session_id": session.session_id, "status": SessionStatus.CLOSED.value}
+
+
+class OpenQuestions(BaseModel):
+    # Each as its `question_asked` event (docs/protocol.md).
+    questions: list[dict[str, Any]]
+
+
+class AnsweredQuestion(BaseModel):
+    question_id: str
+    # approved | edited | rejected | answered: what the answer did; every tab also gets it as
+    # `question_resolved`.
+    outcome: str
+
+
+@router.get("/questions", responses=errors.responses(401, 503))
+async def open_questions(edge: Edge, session_token: str) -> OpenQuestions:
+    """The session's open questions, in every conversation, oldest first."""
+    session = await edge.sdk.session(session_token)
+    stored = await questions.questions(edge, session.session_id)
+    return OpenQuestions(
+        questions=[q.asked.model_dump(mode="json") for q in stored if q.open],
+    )
+
+
+@router.post("/questions/{question_id}/answer", responses=errors.responses(401, 404, 409, 503))
+async def answer_question(
+    edge: Edge,
+    session_token: str,
+    body: QuestionAnswer,
+    question_id: Annotated[str, Path(pattern=QUESTION_ID_PATTERN)],
+) -> AnsweredQuestion:
+    """Answer an open question (the same body as the `answer_question` frame, without `type`);
+    the first answer wins: a later one gets 409 `question_closed`."""
+    session = await edge.sdk.session(session_token)
+    result = await questions.answer_question(edge, session.session_id, question_id, body)
+    return AnsweredQuestion(question_id=result.question_id, outcome=result.outcome)
 
 
 async def _admit_new_session(edge: Edge, request: Request, token: str | None) -> None:

@@ -68,6 +68,9 @@ ERRORS: dict[ErrorCode, Answer] = {
     ErrorCode.NOT_FOUND: Answer(404),
     ErrorCode.METHOD_NOT_ALLOWED: Answer(405),
     ErrorCode.TOO_MANY_UPLOADS: Answer(409),
+    ErrorCode.UNKNOWN_QUESTION: Answer(404),
+    ErrorCode.QUESTION_CLOSED: Answer(409),
+    ErrorCode.INVALID_ANSWER: Answer(422),
 }
 
 # Errors raised by the services the edge calls, by the code they stand for.
@@ -150,8 +153,8 @@ def responses(*statuses: int) -> dict[int | str, dict[str, object]]:
     described = {
         400: "The body is not valid JSON.",
         401: "The session token is invalid or has expired.",
-        404: "No such pillar.",
-        409: "The session holds its maximum of files.",
+        404: "No such pillar, or no such question (`unknown_question`).",
+        409: "The session holds its maximum of files, or the question is closed.",
         413: "The request body is larger than the limit.",
         422: "The request or its message was refused; `code` says why.",
         429: "Rate limited; `Retry-After` says how many seconds to wait.",

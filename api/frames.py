@@ -74,9 +74,34 @@ class CancelFrame(_Frame):
     message_id: str = Field(pattern=MESSAGE_ID_PATTERN)
 
 
-AnyClientFrame = ChatMessageFrame | ResumeFrame | PingFrame | CancelFrame
+# "q-" and 32 hex digits.
+QUESTION_ID_PATTERN = r"^q-[0-9a-f]{32}$"
+# An edited input, a short text answer: no longer than a message.
+ANSWER_MAX_CHARS = 8000
+
+
+class QuestionAnswer(BaseModel):
+    """An answer to a `question_asked`: `decision` (and for "edit" `inputs`) answers an
+    approval, `choice` a choice, `text` a text question, `upload` (an uploaded file's name) a
+    file request."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    decision: Literal["approve", "edit", "reject"] | None = None
+    inputs: dict[str, Annotated[PlainText, Field(max_length=ANSWER_MAX_CHARS)]] | None = None
+    text: Annotated[PlainText, Field(min_length=1, max_length=ANSWER_MAX_CHARS)] | None = None
+    choice: Annotated[PlainText, Field(min_length=1, max_length=ANSWER_MAX_CHARS)] | None = None
+    upload: Annotated[PlainText, Field(min_length=1, max_length=200)] | None = None
+
+
+class AnswerQuestionFrame(QuestionAnswer):
+    type: Literal["answer_question"]
+    question_id: str = Field(pattern=QUESTION_ID_PATTERN)
+
+
+AnyClientFrame = ChatMessageFrame | ResumeFrame | PingFrame | CancelFrame | AnswerQuestionFrame
 ClientFrame = Annotated[AnyClientFrame, Field(discriminator="type")]
-CLIENT_FRAME_TYPES = ("chat_message", "resume", "ping", "cancel")
+CLIENT_FRAME_TYPES = ("chat_message", "resume", "ping", "cancel", "answer_question")
 _client_frame: TypeAdapter[AnyClientFrame] = TypeAdapter(ClientFrame)
 
 

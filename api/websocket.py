@@ -16,7 +16,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
-from api import frames
+from api import frames, questions
 from api.agent_sdk import (
     AgentConnection,
     FellBehind,
@@ -237,6 +237,12 @@ class _Socket:
                 latest_event_id=snapshot.event_id,
             )
         )
+        # The conversation's questions, open or resolved: the page shows each where it was asked.
+        asked = await questions.questions(
+            self._edge, self._connection.session.session_id, self._connection.agent_type
+        )
+        for event in questions.restored_events(asked):
+            await self._send(event)
 
     async def _resume(self, last_event_id: str) -> None:
         if not _EVENT_ID.fullmatch(last_event_id):
@@ -322,6 +328,8 @@ class _Socket:
                 await self._resume(frame.last_event_id)
             elif isinstance(frame, frames.CancelFrame):
                 await self._cancel(frame.message_id)
+            elif isinstance(frame, frames.AnswerQuestionFrame):
+                await self._answer(frame)
             else:
                 await self._send(Pong(agent_type=self._connection.agent_type))
 
@@ -379,6 +387,23 @@ class _Socket:
                 ErrorCode.UNAVAILABLE,
                 "The reply could not be stopped; try again.",
                 in_reply_to=message_id,
+            )
+
+    async def _answer(self, frame: frames.AnswerQuestionFrame) -> None:
+        # Its outcome reaches every tab as `question_resolved`; only a refusal is sent here.
+        answer = frames.QuestionAnswer.model_validate(
+            frame.model_dump(exclude={"type", "question_id"})
+        )
+        try:
+            await questions.answer_question(
+                self._edge, self._connection.session.session_id, frame.question_id, answer
+            )
+        except EdgeError as error:
+            await self._send_error(error.code, error.message)
+        except RPCError as error:
+            logger.warning("answering a question failed: %s", error)
+            await self._send_error(
+                ErrorCode.UNAVAILABLE, "The answer was not taken; send it again."
             )
 
     async def _send_error(

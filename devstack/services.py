@@ -24,6 +24,8 @@ SEARCH_ATTRIBUTES = {
     "ChatSessionId": "Keyword",
     "ChatUserId": "Keyword",
     "ChatAgentTypes": "KeywordList",
+    # True while a question waits for the session's person (workflows/questions.py).
+    "ChatAwaitingPerson": "Bool",
 }
 
 

@@ -45,6 +45,10 @@ class ErrorCode(StrEnum):
     NOT_FOUND = "not_found"
     METHOD_NOT_ALLOWED = "method_not_allowed"
     TOO_MANY_UPLOADS = "too_many_uploads"
+    # Questions an agent asks before it acts (approvals, clarifying questions).
+    UNKNOWN_QUESTION = "unknown_question"
+    QUESTION_CLOSED = "question_closed"
+    INVALID_ANSWER = "invalid_answer"
 
 
 # Refusals written both by the edge's precheck and by the workflow's validator (the authority):

@@ -193,6 +193,40 @@ class Pong(_Event):
     type: Literal["pong"] = "pong"
 
 
+# --- questions an agent asks before it acts -------------------------------------------------
+
+QuestionKind = Literal["approval", "choice", "text", "file"]
+QuestionOutcome = Literal["approved", "edited", "rejected", "answered", "expired"]
+
+
+class QuestionAsked(_Event):
+    """The agent waits for the person: approve, edit or reject what it will run (`approval`),
+    or give what it lacks (`choice`, `text`, `file`). Answer with `answer_question`."""
+
+    type: Literal["question_asked"] = "question_asked"
+    question_id: str
+    kind: QuestionKind
+    # The user message whose turn waits for the answer.
+    in_reply_to: str
+    prompt: str
+    capability: str | None = _optional("The capability the turn will run.")
+    inputs: dict[str, str] | None = _optional(
+        "An approval's inputs, by name: what the capability will run with (editable)."
+    )
+    choices: list[str] | None = _optional("A choice question's options.")
+    # ISO 8601: unanswered by then, the question expires and the turn answers without it.
+    deadline: str
+
+
+class QuestionResolved(_Event):
+    """A question was answered (the first answer wins) or expired; the turn goes on."""
+
+    type: Literal["question_resolved"] = "question_resolved"
+    question_id: str
+    outcome: QuestionOutcome
+    answer: dict[str, Any] | None = _optional("The answer that counted.")
+
+
 AnyServerEvent = (
     SessionCreated
     | ConversationRestored
@@ -204,6 +238,8 @@ AnyServerEvent = (
     | Error
     | Gap
     | Pong
+    | QuestionAsked
+    | QuestionResolved
 )
 ServerEvent = Annotated[AnyServerEvent, Field(discriminator="type")]
 _server_event: TypeAdapter[AnyServerEvent] = TypeAdapter(ServerEvent)

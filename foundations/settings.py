@@ -201,6 +201,13 @@ class Settings(BaseSettings):
     # workers are gone (docs/operations.md).
     lean_turn: bool = True
 
+    # Questions agents ask before they act (docs/protocol.md, "Questions")
+    # Which capabilities ask the person before they run, by name, over the defaults in
+    # agents/capabilities/asking.py: CAPABILITY_ASKS_FIRST='{"parse_file": false}'.
+    capability_asks_first: dict[str, bool] = Field(default_factory=dict)
+    # An unanswered question expires after this long and its turn answers without running.
+    question_timeout_seconds: float = 7 * 24 * 3600
+
     @property
     def idle_timeout(self) -> timedelta:
         return timedelta(seconds=self.idle_timeout_seconds)

@@ -20,6 +20,7 @@ from tests.stack import RunningStack, running_stack
 _INDEXED = {
     "Keyword": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
     "KeywordList": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
+    "Bool": IndexedValueType.INDEXED_VALUE_TYPE_BOOL,
 }
 
 

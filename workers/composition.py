@@ -16,6 +16,7 @@ from activities.conductor import Conductor
 from activities.intake import Intake
 from activities.orchestration import Orchestration
 from activities.post_office import PostOffice
+from activities.questions import Questions
 from activities.traffic_cop import TrafficCop
 from agents.builtin import BuiltInResponder
 from agents.capabilities.content import UploadMetadata
@@ -26,6 +27,7 @@ from foundations.admission import ContentPolicy, MessageAdmission, RateLimits
 from foundations.clients import communication_foundation
 from foundations.gateway import PlatformGateway
 from foundations.processes import ProcessRunner
+from foundations.questions import QuestionBook
 from foundations.sessions import SessionStore
 from foundations.settings import Settings
 from foundations.uploads import UploadStore
@@ -127,6 +129,12 @@ def activities(
         post_office,
     )
     intake = Intake(traffic_cop, post_office, conductor)
+    questions = Questions(
+        orchestrating.communication_foundation,
+        orchestrating.file_storage,
+        QuestionBook(client, settings.session_ttl_seconds),
+        settings.capability_asks_first,
+    )
     return [
         intake.accept_message,
         traffic_cop.admit_message,
@@ -139,6 +147,8 @@ def activities(
         post_office.announce_handoff,
         post_office.report_turn_failure,
         agent_replies.generate_reply,
+        questions.ask,
+        questions.resolve,
     ]
 
 

@@ -23,6 +23,8 @@ with workflow.unsafe.imports_passed_through():
     from foundations.errors import ErrorCode
 
 from workflows.admission import admit
+from workflows.question_payloads import AnswerQuestionInput, AnswerQuestionResult
+from workflows.questions import QuestionDesk
 from workflows.session_payloads import (
     AGENT_TYPES_ATTRIBUTE,
     MAX_PENDING_TURNS,
@@ -43,6 +45,8 @@ from workflows.turn_pipeline import LOCAL_STEP_TIMEOUT, TURN_STEP_RETRY, TurnPip
 __all__ = [
     "MAX_PENDING_TURNS",
     "PAYLOAD_BUDGET_BYTES",
+    "AnswerQuestionInput",
+    "AnswerQuestionResult",
     "CancelReplyInput",
     "ChatSessionInput",
     "ChatSessionWorkflow",
@@ -73,6 +77,10 @@ class ChatSessionWorkflow:
         self._last_message_at = workflow.now()
         self._failure: BaseException | None = None
         self._turns = TurnPipeline(input.session_id, lean=input.lean_turn)
+        self._questions = QuestionDesk(
+            input.session_id, timedelta(seconds=input.question_timeout_seconds), self._resume_turn
+        )
+        self._turns.questions = self._questions
         # Each accepted message's trace, so its turn joins it even when it runs in the task of
         # an earlier message's turn. Not carried over continue-as-new: traces are best effort.
         self._turn_traces: dict[str, tracing.Context] = {}
@@ -83,6 +91,7 @@ class ChatSessionWorkflow:
         for conversation, state in self._conversations.items():
             if state.pending:
                 self._start_turns(conversation)
+        self._questions.reopen(input.open_questions)
         self._show_details()
         idle_timeout = timedelta(seconds=input.idle_timeout_seconds)
         wait = idle_timeout
@@ -98,7 +107,8 @@ class ChatSessionWorkflow:
                 )
             except TimeoutError:
                 idle_for = workflow.now() - self._last_message_at
-                if idle_for >= idle_timeout and not self._running:
+                # A question waits for a person, for days if need be: not idle.
+                if idle_for >= idle_timeout and not self._running and not self._questions.open:
                     workflow.logger.info("session idle; completing")
                     break
                 # Still replying after the idle deadline: look again one idle period later.
@@ -176,6 +186,16 @@ class ChatSessionWorkflow:
             max_chars=self._input.max_message_chars,
         )
 
+    @workflow.update
+    def answer_question(self, input: AnswerQuestionInput) -> AnswerQuestionResult:
+        """Answer an open question; the first answer wins and its turn goes on."""
+        return self._questions.answer(input)
+
+    @answer_question.validator
+    def validate_answer_question(self, input: AnswerQuestionInput) -> None:
+        """Refuse, before history, an unknown or closed question and an answer that does not fit."""
+        self._questions.check(input)
+
     @workflow.query
     def get_status(self) -> SessionStatus:
         """Conversations, turn counts and last activity of this session."""
@@ -232,6 +252,12 @@ class ChatSessionWorkflow:
             del self._running[conversation]
             self._show_details()
 
+    def _resume_turn(self, conversation: AgentType, turn: Turn) -> None:
+        """A turn whose question was resolved goes on, after the turns already waiting."""
+        self._conversation(conversation).pending.append(turn)
+        self._last_message_at = workflow.now()
+        self._start_turns(conversation)
+
     # --- state ---------------------------------------------------------------------------
 
     def _conversation(self, conversation: AgentType) -> ConversationState:
@@ -267,10 +293,17 @@ class ChatSessionWorkflow:
         # Running turns finish their current step; pending turns travel to the next run.
         self._draining = True
         await workflow.wait_condition(
-            lambda: not self._running and workflow.all_handlers_finished()
+            lambda: (
+                not self._running
+                and not self._questions.resolving
+                and workflow.all_handlers_finished()
+            )
         )
         workflow.logger.info("continuing as new after %d turns", self._turns_this_run)
-        workflow.continue_as_new(self._input.next_run(self._conversations, self._recent_acks))
+        next_run = self._input.next_run(self._conversations, self._recent_acks)
+        # Open questions wait on in the next run (their turns stay parked).
+        next_run.open_questions = self._questions.carried()
+        workflow.continue_as_new(next_run)
 
     def _show_details(self) -> None:
         busy = ", ".join(sorted(a.value for a in self._running)) or "nothing"

@@ -26,6 +26,8 @@ from foundations.errors import EMPTY_MESSAGE, ErrorCode, message_too_long
 with workflow.unsafe.imports_passed_through():
     from activities.conductor import RouteDecision
 
+from workflows.question_payloads import OpenQuestion, Resolution
+
 # No payload this workflow writes (an activity's input or result, an update, the input of the
 # next run) may exceed this, whatever the user sends; Temporal terminates a workflow at 2 MB.
 # What fills the largest one, the reply activity's input: the message (8,000 characters, 12
@@ -68,6 +70,8 @@ class Turn:
     event_id: str = ""
     # Who answers, when decided while the message was admitted (workflows/admission.py).
     decision: RouteDecision | None = None
+    # Set when the turn comes back from waiting for the person (workflows/questions.py).
+    resolution: Resolution | None = None
 
 
 @dataclass
@@ -148,9 +152,12 @@ class ChatSessionInput:
     # reply activity record the reply. Off in runs begun before it existed, and wherever a
     # worker without it may still take the session over.
     lean_turn: bool = False
+    # An unanswered question expires after this long (workflows/questions.py).
+    question_timeout_seconds: float = 7 * 24 * 3600
     # Carried over continue-as-new.
     conversations: dict[AgentType, ConversationState] = field(default_factory=dict)
     recent_acks: dict[str, SubmitMessageResult] = field(default_factory=dict)
+    open_questions: list[OpenQuestion] = field(default_factory=list)
 
     def next_run(
         self,
@@ -165,7 +172,12 @@ class ChatSessionInput:
                 conversation: dataclasses.replace(
                     state,
                     pending=[
-                        Turn(turn.message_id, turn.seq, event_id=turn.event_id)
+                        Turn(
+                            turn.message_id,
+                            turn.seq,
+                            event_id=turn.event_id,
+                            resolution=turn.resolution,
+                        )
                         for turn in state.pending
                     ],
                 )

@@ -10,6 +10,7 @@ workflow (workflows/chat_session.py), which decides when each turn starts.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -33,6 +34,9 @@ with workflow.unsafe.imports_passed_through():
     from foundations.errors import ErrorCode
 
 from workflows.session_payloads import Turn
+
+if TYPE_CHECKING:
+    from workflows.questions import QuestionDesk
 
 # Local activities: short Redis round trips, run inside the workflow task.
 LOCAL_STEP_TIMEOUT = timedelta(seconds=5)
@@ -69,6 +73,8 @@ class TurnPipeline:
         self._replying: dict[AgentType, tuple[str, workflow.ActivityHandle[GeneratedReply]]] = {}
         # Queued turns whose reply was stopped before it started.
         self._cancelled: set[str] = set()
+        # Where a turn waits for the person (workflows/questions.py); set by the session.
+        self.questions: QuestionDesk | None = None
 
     def stop_streaming(self, conversation: AgentType, message_id: str) -> bool:
         """Cut short the reply to `message_id` if it is the one streaming; False if it is not."""
@@ -95,11 +101,13 @@ class TurnPipeline:
                 )
             # Routed during admission when no earlier turn waited; a handoff then announced.
             decision = turn.decision
-            if decision is None:
+            if turn.resolution is not None:
+                decision = turn.resolution.decision
+            elif decision is None:
                 decision = await self._route(conversation, turn)
-            outcome = None
-            if decision.capability is not None:
-                outcome = await self._run_capability(decision.capability, conversation)
+            if await self._asks_person(conversation, turn, decision):
+                return  # parked until the person answers; the conversation goes on
+            outcome = await self._capability_outcome(conversation, turn, decision)
             reply = await self._generate_reply(conversation, turn, decision.author, outcome)
             if reply.recorded:  # by the reply activity itself
                 return
@@ -144,6 +152,29 @@ class TurnPipeline:
                 retry_policy=TURN_STEP_RETRY,
             )
         return decision
+
+    async def _asks_person(
+        self, conversation: AgentType, turn: Turn, decision: RouteDecision
+    ) -> bool:
+        if decision.capability is None or self.questions is None:
+            return False
+        return await self.questions.ask(conversation, turn, decision)
+
+    async def _capability_outcome(
+        self, conversation: AgentType, turn: Turn, decision: RouteDecision
+    ) -> CapabilityOutcome | None:
+        """Run the capability as decided, or as the person's answer changed it."""
+        request = decision.capability
+        resolution = turn.resolution
+        if resolution is not None and request is not None:
+            if resolution.request is None:  # rejected or expired: say so, do not run it
+                return CapabilityOutcome(
+                    request.capability.value, ok=False, summary=resolution.note
+                )
+            request = resolution.request
+        if request is None:
+            return None
+        return await self._run_capability(request, conversation)
 
     async def _run_capability(
         self, request: CapabilityRequest, conversation: AgentType

@@ -10,7 +10,9 @@ export type ServerEvent =
   | Handoff
   | Error
   | Gap
-  | Pong;
+  | Pong
+  | QuestionAsked
+  | QuestionResolved;
 export type AgentType =
   | "guide"
   | "content_liaison"
@@ -45,7 +47,10 @@ export type ErrorCode =
   | "body_too_large"
   | "not_found"
   | "method_not_allowed"
-  | "too_many_uploads";
+  | "too_many_uploads"
+  | "unknown_question"
+  | "question_closed"
+  | "invalid_answer";
 
 /**
  * A new session; keep the token to come back to it.
@@ -221,4 +226,50 @@ export interface Pong {
   event_id: string | null;
   agent_type: AgentType;
   pillar: Pillar | null;
+}
+/**
+ * The agent waits for the person: approve, edit or reject what it will run (`approval`),
+ * or give what it lacks (`choice`, `text`, `file`). Answer with `answer_question`.
+ */
+export interface QuestionAsked {
+  type: "question_asked";
+  event_id: string | null;
+  agent_type: AgentType;
+  pillar: Pillar | null;
+  question_id: string;
+  kind: "approval" | "choice" | "text" | "file";
+  in_reply_to: string;
+  prompt: string;
+  /**
+   * The capability the turn will run.
+   */
+  capability?: string;
+  /**
+   * An approval's inputs, by name: what the capability will run with (editable).
+   */
+  inputs?: {
+    [k: string]: string;
+  };
+  /**
+   * A choice question's options.
+   */
+  choices?: string[];
+  deadline: string;
+}
+/**
+ * A question was answered (the first answer wins) or expired; the turn goes on.
+ */
+export interface QuestionResolved {
+  type: "question_resolved";
+  event_id: string | null;
+  agent_type: AgentType;
+  pillar: Pillar | null;
+  question_id: string;
+  outcome: "approved" | "edited" | "rejected" | "answered" | "expired";
+  /**
+   * The answer that counted.
+   */
+  answer?: {
+    [k: string]: unknown;
+  };
 }
