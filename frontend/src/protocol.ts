@@ -13,6 +13,8 @@ import type {
   MessageAccepted,
   Pillar,
   Pong,
+  QuestionAsked,
+  QuestionResolved,
   RecordedMessage,
   ReplyRestarted,
   ServerEvent,
@@ -96,6 +98,7 @@ export type ErrorFrame = ErrorEvent;
 export type GapFrame = Gap;
 export type PongFrame = Pong;
 export type ServerFrame = Exclude<ServerEvent, ChatResponse> | ChatResponseFrame | TurnFrame;
+export type { QuestionAsked, QuestionResolved };
 
 // Every server frame type: a type the server adds fails to compile here until the page knows it.
 const SERVER_FRAME_TYPES: Record<ServerFrame["type"], true> = {
@@ -215,16 +218,13 @@ export const ERROR_ADVICE: Record<ErrorCode, string> = {
   not_found: "Reload the page.",
   method_not_allowed: "Reload the page.",
   too_many_uploads: "Remove a file before adding another.",
-};
-
-// Codes of the turn's questions and edits, until the server's list names them.
-const TURN_ERROR_ADVICE: Record<string, string> = {
-  question_closed: "It was answered already, or it expired.",
   unknown_question: "Reload the page.",
+  question_closed: "It was answered already, or it expired.",
+  invalid_answer: "Check the answer, then send it again.",
 };
 
 export function adviceFor(code: string): string {
-  return (ERROR_ADVICE as Record<string, string>)[code] ?? TURN_ERROR_ADVICE[code] ?? "Try again.";
+  return (ERROR_ADVICE as Record<string, string>)[code] ?? "Try again.";
 }
 
 /** Errors where sending the same message again (same client_message_id) can succeed. */

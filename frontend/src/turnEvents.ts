@@ -1,7 +1,7 @@
-// The frames of a turn that asks before it acts: questions, steps, feedback, edits and
-// regenerations (docs/protocol.md). Each carries the fields every server frame has.
+// The frames of a turn's steps, feedback, edits and regenerations (docs/protocol.md), until the
+// server's models generate them into server-events.ts. Each carries every server frame's fields.
 
-import type { AgentType, Pillar } from "./server-events";
+import type { AgentType, Pillar, QuestionAsked, QuestionResolved } from "./server-events";
 
 interface FrameBase {
   event_id: string | null;
@@ -9,29 +9,9 @@ interface FrameBase {
   pillar: Pillar | null;
 }
 
-export type QuestionKind = "approval" | "choice" | "text" | "file";
-export type QuestionOutcome = "approved" | "edited" | "rejected" | "answered" | "expired";
-
-/** A question the liaison asks before it goes on with a turn. */
-export interface QuestionAsked extends FrameBase {
-  type: "question_asked";
-  question_id: string;
-  kind: QuestionKind;
-  in_reply_to: string;
-  prompt: string;
-  capability?: string | null;
-  inputs?: Record<string, unknown> | null;
-  choices?: string[] | null;
-  deadline: string;
-}
-
-/** The first answer to a question, or its expiry; every tab sees it. */
-export interface QuestionResolved extends FrameBase {
-  type: "question_resolved";
-  question_id: string;
-  outcome: QuestionOutcome;
-  answer?: Record<string, unknown> | null;
-}
+export type { QuestionAsked, QuestionResolved };
+export type QuestionKind = QuestionAsked["kind"];
+export type QuestionOutcome = QuestionResolved["outcome"];
 
 export interface StepStarted extends FrameBase {
   type: "step_started";

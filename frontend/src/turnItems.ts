@@ -5,7 +5,13 @@
 
 import type { ConversationState, ThreadItem, ThreadMessage } from "./conversation";
 import type { ChatResponseFrame, RecordedMessage, Rating } from "./protocol";
-import type { QuestionAsked, QuestionKind, QuestionOutcome, TurnFrame } from "./turnEvents";
+import type {
+  QuestionAsked,
+  QuestionKind,
+  QuestionOutcome,
+  QuestionResolved,
+  TurnFrame,
+} from "./turnEvents";
 
 export interface Step {
   stepId: string;
@@ -53,7 +59,10 @@ export function questionKey(questionId: string): string {
   return `question:${questionId}`;
 }
 
-export function applyTurnFrame(state: ConversationState, frame: TurnFrame): ConversationState {
+export function applyTurnFrame(
+  state: ConversationState,
+  frame: TurnFrame | QuestionAsked | QuestionResolved,
+): ConversationState {
   switch (frame.type) {
     case "question_asked":
       return withItems(state, askQuestion(state.items, frame));

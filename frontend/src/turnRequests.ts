@@ -3,7 +3,6 @@
 // question can be answered while the socket reconnects.
 
 import { adviceFor, type Feedback, type QuestionAnswer } from "./protocol";
-import type { QuestionAsked } from "./turnEvents";
 
 /** A refusal, in words for the person who asked. */
 export class RequestRefused extends Error {
@@ -13,14 +12,6 @@ export class RequestRefused extends Error {
   ) {
     super(message);
   }
-}
-
-/** The session's questions still waiting for an answer, in every conversation. */
-export async function listOpenQuestions(token: string): Promise<QuestionAsked[]> {
-  const response = await fetch(`/api/chat/questions?${query(token)}`);
-  if (!response.ok) throw await refused(response);
-  const body = (await response.json()) as { questions?: Omit<QuestionAsked, "type">[] };
-  return (body.questions ?? []).map((question) => ({ ...question, type: "question_asked" }));
 }
 
 export async function answerQuestion(

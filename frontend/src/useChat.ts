@@ -22,7 +22,7 @@ import {
   type ServerFrame,
 } from "./protocol";
 import { sessionTokens } from "./sessionTokens";
-import { answerQuestion, listOpenQuestions, RequestRefused, sendFeedback } from "./turnRequests";
+import { answerQuestion, RequestRefused, sendFeedback } from "./turnRequests";
 
 export interface Connection {
   status: ConnectionStatus;
@@ -147,21 +147,6 @@ export function useChat(path: string, agentType: AgentType): Chat {
             return;
           }
           dispatch({ type: "frame", frame });
-          if (frame.type === "conversation_restored") {
-            // Open questions may have been asked while this page was away: ask the server.
-            const token = sessionTokens.current;
-            if (token !== null) {
-              listOpenQuestions(token).then(
-                (questions) => {
-                  for (const question of questions) {
-                    dispatch({ type: "open_question", frame: question });
-                  }
-                },
-                // The stream's own events still show questions asked from now on.
-                () => undefined,
-              );
-            }
-          }
           settleRegeneration(regeneratingRef.current, frame, dispatch);
         }
       }

@@ -29,13 +29,16 @@ export function QuestionCard({ question, onAnswer }: QuestionCardProps) {
   const resolution = question.resolution;
   const pastDeadline = usePast(question.deadline);
 
-  const submit = async (answer: QuestionAnswer) => {
+  // True when the answer counted.
+  const submit = async (answer: QuestionAnswer): Promise<boolean> => {
     setBusy(true);
     setError(null);
     try {
       await onAnswer(question.questionId, answer);
+      return true;
     } catch (refused) {
       setError(refused instanceof Error ? refused.message : "Not sent. Try again.");
+      return false;
     } finally {
       setBusy(false);
     }
@@ -105,7 +108,7 @@ function Controls({
 }: {
   question: QuestionItem;
   busy: boolean;
-  onSubmit(answer: QuestionAnswer): Promise<void>;
+  onSubmit(answer: QuestionAnswer): Promise<boolean>;
 }) {
   switch (question.questionKind) {
     case "approval":
@@ -134,7 +137,7 @@ function ApprovalControls({
 }: {
   question: QuestionItem;
   busy: boolean;
-  onSubmit(answer: QuestionAnswer): Promise<void>;
+  onSubmit(answer: QuestionAnswer): Promise<boolean>;
 }) {
   const inputs = question.inputs ?? {};
   const [editing, setEditing] = useState<Record<string, string> | null>(null);
@@ -143,12 +146,9 @@ function ApprovalControls({
   if (editing !== null) {
     const save = (event: FormEvent) => {
       event.preventDefault();
-      const changed: Record<string, unknown> = {};
-      for (const [name, original] of Object.entries(inputs)) {
-        changed[name] =
-          typeof original === "string" ? editing[name] : parseValue(editing[name], original);
-      }
-      void onSubmit({ decision: "edit", inputs: changed }).then(() => setEditing(null));
+      const changed = Object.fromEntries(Object.keys(inputs).map((name) => [name, editing[name]]));
+      // Kept open when refused, so the edits are not lost.
+      void onSubmit({ decision: "edit", inputs: changed }).then((ok) => ok && setEditing(null));
     };
     return (
       <form className="question-edit" onSubmit={save} aria-label="Edit the inputs">
@@ -211,7 +211,7 @@ function TextAnswer({
   onSubmit,
 }: {
   busy: boolean;
-  onSubmit(answer: QuestionAnswer): Promise<void>;
+  onSubmit(answer: QuestionAnswer): Promise<boolean>;
 }) {
   const [text, setText] = useState("");
   const inputId = useId();
@@ -242,7 +242,7 @@ function FileAnswer({
   onSubmit,
 }: {
   busy: boolean;
-  onSubmit(answer: QuestionAnswer): Promise<void>;
+  onSubmit(answer: QuestionAnswer): Promise<boolean>;
 }) {
   const [progress, setProgress] = useState<string | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
@@ -330,14 +330,4 @@ function answerText(answer: Record<string, unknown> | undefined): string {
 
 function show(value: unknown): string {
   return typeof value === "string" ? value : JSON.stringify(value);
-}
-
-// An edited value keeps the type it had: a number stays a number, a list a list.
-function parseValue(text: string, original: unknown): unknown {
-  try {
-    const parsed: unknown = JSON.parse(text);
-    return typeof parsed === typeof original ? parsed : text;
-  } catch {
-    return text;
-  }
 }
