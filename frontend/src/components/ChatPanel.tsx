@@ -81,7 +81,12 @@ export function ChatPanel({
             item.kind === "handoff" ? (
               <Handoff key={item.key} notice={item} onSwitchPillar={onSwitchPillar} />
             ) : item.kind === "question" ? (
-              <QuestionCard key={item.key} question={item} onAnswer={chat.answer} />
+              <QuestionCard
+                key={item.key}
+                question={item}
+                onAnswer={chat.answer}
+                uploads={uploads}
+              />
             ) : (
               <Message
                 key={item.key}

@@ -66,7 +66,7 @@ export function Feedback({ replyId, recorded, onRate }: FeedbackProps) {
           👎
         </button>
         {recorded !== undefined && (
-          <span className="meta feedback-recorded" role="status">
+          <span className="meta feedback-recorded">
             Feedback recorded: {recorded === "up" ? "good" : "bad"}.
           </span>
         )}
@@ -121,11 +121,7 @@ export function Feedback({ replyId, recorded, onRate }: FeedbackProps) {
           </div>
         </form>
       )}
-      {saved && !detailsOpen && recorded === undefined && (
-        <span className="meta" role="status">
-          Thanks.
-        </span>
-      )}
+      {saved && !detailsOpen && recorded === undefined && <span className="meta">Thanks.</span>}
       {error !== null && (
         <p className="question-error" role="alert">
           {error}

@@ -2,12 +2,16 @@ import { type FormEvent, useEffect, useId, useState } from "react";
 
 import type { QuestionAnswer } from "../protocol";
 import { sessionTokens } from "../sessionTokens";
+import type { QuestionKind } from "../turnEvents";
 import type { QuestionItem } from "../turnItems";
-import { formatSize, refusal, uploadFile } from "../uploads";
+import { refusal, type UploadedFile, uploadFile } from "../uploads";
+import type { Uploads } from "../useUploads";
 
 interface QuestionCardProps {
   question: QuestionItem;
   onAnswer(questionId: string, answer: QuestionAnswer): Promise<void>;
+  // The conversation's file list, where it has one: an uploaded answer shows there too.
+  uploads?: Uploads;
 }
 
 const OUTCOME_TEXT = {
@@ -22,7 +26,7 @@ const OUTCOME_TEXT = {
  * A question of the liaison in the thread: an approval (approve, edit the inputs, reject), a
  * choice, a short text or a file. Once answered (here or in another tab) it shows the outcome.
  */
-export function QuestionCard({ question, onAnswer }: QuestionCardProps) {
+export function QuestionCard({ question, onAnswer, uploads }: QuestionCardProps) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const headingId = useId();
@@ -63,17 +67,16 @@ export function QuestionCard({ question, onAnswer }: QuestionCardProps) {
           <InputList inputs={resolvedInputs(question)} />
         )}
         {resolution !== undefined ? (
-          <p className={`question-outcome outcome-${resolution.outcome}`} role="status">
+          <p className={`question-outcome outcome-${resolution.outcome}`}>
             {OUTCOME_TEXT[resolution.outcome]}
-            {answerText(resolution.answer) && ` ${answerText(resolution.answer)}`}
+            {answerText(resolution.answer, question.questionKind) &&
+              ` ${answerText(resolution.answer, question.questionKind)}`}
           </p>
         ) : pastDeadline ? (
-          <p className="question-outcome outcome-expired" role="status">
-            {OUTCOME_TEXT.expired}
-          </p>
+          <p className="question-outcome outcome-expired">{OUTCOME_TEXT.expired}</p>
         ) : (
           <>
-            <Controls question={question} busy={busy} onSubmit={submit} />
+            <Controls question={question} busy={busy} onSubmit={submit} uploads={uploads} />
             <p className="meta">Open until {new Date(question.deadline).toLocaleString()}.</p>
           </>
         )}
@@ -105,10 +108,12 @@ function Controls({
   question,
   busy,
   onSubmit,
+  uploads,
 }: {
   question: QuestionItem;
   busy: boolean;
   onSubmit(answer: QuestionAnswer): Promise<boolean>;
+  uploads?: Uploads;
 }) {
   switch (question.questionKind) {
     case "approval":
@@ -126,7 +131,7 @@ function Controls({
     case "text":
       return <TextAnswer busy={busy} onSubmit={onSubmit} />;
     case "file":
-      return <FileAnswer busy={busy} onSubmit={onSubmit} />;
+      return <FileAnswer busy={busy} onSubmit={onSubmit} uploads={uploads} />;
   }
 }
 
@@ -240,33 +245,26 @@ function TextAnswer({
 function FileAnswer({
   busy,
   onSubmit,
+  uploads,
 }: {
   busy: boolean;
   onSubmit(answer: QuestionAnswer): Promise<boolean>;
+  uploads?: Uploads;
 }) {
-  const [progress, setProgress] = useState<string | null>(null);
+  const [uploading, setUploading] = useState<string | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
   const inputId = useId();
 
   const choose = async (file: File | undefined) => {
-    const token = sessionTokens.current;
     if (file === undefined) return;
-    // A file under a name the session holds replaces it, so the held list does not matter here.
-    const reason = token === null ? "Not connected yet: try again in a moment." : refusal(file, []);
-    if (reason !== null || token === null) {
-      setProblem(reason);
-      return;
-    }
     setProblem(null);
-    setProgress(`Uploading ${file.name}…`);
+    setUploading(file.name);
     try {
-      const stored = await uploadFile(token, file, (sent, total) =>
-        setProgress(`Uploading ${file.name}: ${formatSize(sent)} of ${formatSize(total)}`),
-      );
-      setProgress(null);
+      const stored = await (uploads?.upload(file) ?? uploadAlone(file));
+      setUploading(null);
       await onSubmit({ upload: stored.name });
     } catch (refused) {
-      setProgress(null);
+      setUploading(null);
       setProblem(refused instanceof Error ? refused.message : "Not uploaded.");
     }
   };
@@ -277,17 +275,13 @@ function FileAnswer({
       <input
         id={inputId}
         type="file"
-        disabled={busy || progress !== null}
+        disabled={busy || uploading !== null}
         onChange={(event) => {
           void choose(event.target.files?.[0]);
           event.target.value = "";
         }}
       />
-      {progress !== null && (
-        <p className="meta" role="status">
-          {progress}
-        </p>
-      )}
+      {uploading !== null && <p className="meta">Uploading {uploading}…</p>}
       {problem !== null && (
         <p className="question-error" role="alert">
           {problem}
@@ -295,6 +289,15 @@ function FileAnswer({
       )}
     </div>
   );
+}
+
+// Where the conversation shows no file list (the pillars without uploads).
+function uploadAlone(file: File): Promise<UploadedFile> {
+  const token = sessionTokens.current;
+  // A file under a name the session holds replaces it, so the held names do not matter here.
+  const reason = token === null ? "Not connected yet: try again in a moment." : refusal(file, []);
+  if (reason !== null || token === null) return Promise.reject(new Error(reason ?? ""));
+  return uploadFile(token, file, () => undefined);
 }
 
 function InputList({ inputs }: { inputs: Record<string, unknown> }) {
@@ -318,14 +321,14 @@ function resolvedInputs(question: QuestionItem): Record<string, unknown> {
     : (question.inputs ?? {});
 }
 
-function answerText(answer: Record<string, unknown> | undefined): string {
+// The answer that counted, in words; the server names it `answer` (or by the field it came in).
+function answerText(answer: Record<string, unknown> | undefined, kind: QuestionKind): string {
   if (answer === undefined) return "";
-  for (const field of ["choice", "text", "upload"] as const) {
-    const value = answer[field];
-    if (typeof value === "string" && value)
-      return field === "upload" ? `File: ${value}` : `“${value}”`;
-  }
-  return "";
+  const given = ["answer", "choice", "text", "upload"]
+    .map((field) => answer[field])
+    .find((value): value is string => typeof value === "string" && value !== "");
+  if (given === undefined) return "";
+  return kind === "file" ? `File: ${given}` : `“${given}”`;
 }
 
 function show(value: unknown): string {
