@@ -18,7 +18,7 @@ NPM := npm
 NPM_READY :=
 endif
 
-.PHONY: run test faults lint format bench bench-quick frontend install clean events
+.PHONY: run test faults lint format bench bench-quick frontend install clean events feedback-export
 
 run: $(STAMP) frontend
 	$(BIN)/python -m devstack
@@ -32,6 +32,12 @@ test: $(STAMP) frontend
 events: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m foundations.server_events > frontend/src/server-events.schema.json
 	cd frontend && $(NPM) run --silent generate
+
+# Users' ratings of replies as routing cases: FEEDBACK_OUT=file (default feedback.jsonl), then
+# `python -m agents.evaluate_routing --data feedback.jsonl`. Reads REDIS_URL like the services.
+FEEDBACK_OUT ?= feedback.jsonl
+feedback-export: $(STAMP)
+	$(BIN)/python -m foundations.feedback --out $(FEEDBACK_OUT)
 
 # Kill each server under a live conversation; prints a table of recovery times.
 faults: $(STAMP)

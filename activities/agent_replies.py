@@ -30,7 +30,7 @@ from foundations.communication import (
 )
 from foundations.gateway import Realm
 from foundations.payloads import payload_bytes, truncate_to_payload_bytes
-from foundations.server_events import ChatChunk, ReplyRestarted
+from foundations.server_events import ChatChunk, RecordedStep, ReplyRestarted
 
 # A reply travels back to the workflow whole: it is cut, with a note, at this many bytes of
 # payload (see PAYLOAD_BUDGET_BYTES in workflows/session_payloads.py).
@@ -63,6 +63,9 @@ class GenerateReplyInput:
     # local activity of the workflow: one step, one history event and a workflow task's
     # wait fewer per turn. Earlier versions of the workflow leave it False.
     record: bool = False
+    # Recorded with the reply: the turn's capability runs and the reply it regenerates.
+    steps: list[RecordedStep] | None = None
+    regenerates: str | None = None
 
     # Read from replies that earlier versions scheduled (foundations/payload_converter.py).
     RENAMED_FIELDS: ClassVar[dict[str, str]] = {"agent_type": "author"}
@@ -76,6 +79,8 @@ class GeneratedReply:
     cancelled: bool = False
     # True when the activity recorded it (GenerateReplyInput.record).
     recorded: bool = False
+    # The reply provider that wrote it, kept with the reply for feedback.
+    provider: str | None = None
 
 
 @dataclass(frozen=True)
@@ -101,6 +106,8 @@ class AgentReplies:
         post_office: PostOffice | None = None,
     ) -> None:
         self._provider = provider
+        # Named with each reply, so feedback can be told apart by what wrote the reply.
+        self._provider_name = type(provider).__name__
         self._communication = communication
         self._context_window_messages = context_window_messages
         self._frame_window_seconds = frame_window.total_seconds()
@@ -186,7 +193,9 @@ class AgentReplies:
         except asyncio.CancelledError:
             if activity.is_worker_shutdown():
                 raise  # not the user's doing: the reply restarts on another worker
-            return GeneratedReply(input.message_id, "".join(parts), cancelled=True)
+            return GeneratedReply(
+                input.message_id, "".join(parts), cancelled=True, provider=self._provider_name
+            )
         # The provider's words can quote the model server's error body, and that can quote
         # part of an API key: they go to the worker's log, the failure carries none of them.
         except ReplyRejected as error:
@@ -202,7 +211,7 @@ class AgentReplies:
                 type="ReplyUnavailable",
                 next_retry_delay=timedelta(seconds=delay) if delay else None,
             ) from None
-        return GeneratedReply(input.message_id, "".join(parts))
+        return GeneratedReply(input.message_id, "".join(parts), provider=self._provider_name)
 
 
 def reply_record(
@@ -219,6 +228,10 @@ def reply_record(
         author=input.author,
         cancelled=reply.cancelled,
         in_reply_to_event_id=input.in_reply_to_event_id,
+        steps=input.steps,
+        regenerates=input.regenerates,
+        capability=input.capability.capability if input.capability else None,
+        provider=reply.provider,
     )
 
 

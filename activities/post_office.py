@@ -17,7 +17,11 @@ from foundations.server_events import (
     Error,
     Handoff,
     MessageAccepted,
+    MessageEdited,
     RecordedMessage,
+    RecordedStep,
+    StepFinished,
+    StepStarted,
 )
 
 
@@ -32,6 +36,8 @@ class RecordUserMessageInput:
     # Identifies this very write, so that a retry recognises the record as its own and a
     # duplicate from another run does not.
     owner: str = ""
+    # Edit-and-resend: the user message this one replaces (`message_edited` tells the tabs).
+    edits: str | None = None
 
 
 @dataclass
@@ -49,6 +55,20 @@ class RecordReplyInput:
     cancelled: bool = False
     # The stream id of the user message: when it was recorded, for the turn's duration.
     in_reply_to_event_id: str = ""
+    # The turn's capability runs, the reply it regenerates, and what wrote it (for feedback).
+    steps: list[RecordedStep] | None = None
+    regenerates: str | None = None
+    capability: str | None = None
+    provider: str | None = None
+
+
+@dataclass
+class PublishStepInput:
+    session_id: str
+    conversation: AgentType
+    # One of the two.
+    started: StepStarted | None = None
+    finished: StepFinished | None = None
 
 
 @dataclass
@@ -70,6 +90,8 @@ class TurnFailedInput:
     code: ErrorCode
     message: str
     timestamp: str = ""
+    # The reply whose place the notice takes, when not the first reply (a regenerated one).
+    reply_id: str | None = None
 
 
 @dataclass
@@ -99,6 +121,20 @@ class RecordResult:
 def reply_id(message_id: str) -> str:
     """The id of the reply to a user message, and of the notice that it failed."""
     return f"r-{message_id}"
+
+
+def answered_message_id(reply: str) -> str:
+    """The user message a reply id answers: "r-m-<hex>" and regenerated "r-m-<hex>-<n>"."""
+    message_id = reply.removeprefix("r-")
+    head, _, attempt = message_id.rpartition("-")
+    return head if attempt.isdigit() and head.startswith("m-") else message_id
+
+
+def regenerated_reply_id(reply: str) -> str:
+    """The id of the reply that regenerates `reply`: its attempt number, plus one."""
+    message_id = answered_message_id(reply)
+    attempt = reply.removeprefix(reply_id(message_id)).removeprefix("-")
+    return f"{reply_id(message_id)}-{int(attempt or 1) + 1}"
 
 
 @dataclass(frozen=True)
@@ -131,6 +167,7 @@ class PostOffice:
                 timestamp=input.timestamp,
                 agent_type=input.conversation,
                 client_message_id=input.client_message_id,
+                edits=input.edits,
             ),
             MessageAccepted(
                 agent_type=input.conversation,
@@ -142,6 +179,16 @@ class PostOffice:
             owner=input.owner,
         )
         first_time = recorded.owner == input.owner
+        if first_time and input.edits:
+            await self._communication.publish(
+                conversation,
+                MessageEdited(
+                    agent_type=input.conversation,
+                    message_id=input.edits,
+                    new_message_id=input.message_id,
+                    message=input.content,
+                ),
+            )
         answered = first_time or await self._communication.is_recorded(
             conversation, reply_id(input.message_id)
         )
@@ -163,6 +210,10 @@ class PostOffice:
                 agent_type=author,
                 in_reply_to=input.in_reply_to,
                 cancelled=input.cancelled,
+                steps=input.steps or None,
+                regenerates=input.regenerates,
+                capability=input.capability,
+                provider=input.provider,
             ),
             ChatResponse(
                 agent_type=author,
@@ -172,6 +223,7 @@ class PostOffice:
                 session_id=input.session_id,
                 timestamp=input.timestamp,
                 cancelled=input.cancelled,
+                regenerates=input.regenerates,
             ),
         )
         metrics.turn_ended(author.value, input.in_reply_to_event_id)
@@ -218,13 +270,23 @@ class PostOffice:
         )
 
     @activity.defn
+    async def publish_step(self, input: PublishStepInput) -> str:
+        """Tell every socket of the conversation that a step of a reply started or ended."""
+        event = input.started or input.finished
+        if event is None:
+            raise ApplicationError("a step event is needed", non_retryable=True)
+        return await self._communication.publish(
+            Conversation(input.session_id, input.conversation), event
+        )
+
+    @activity.defn
     async def report_turn_failure(self, input: TurnFailedInput) -> str:
         """Record, in the reply's place, that a reply could not be produced, and tell the sockets.
 
         Recorded rather than only published: a page loaded later shows the failure too, and a
         resend of the message knows it was answered.
         """
-        notice_id = reply_id(input.in_reply_to)
+        notice_id = input.reply_id or reply_id(input.in_reply_to)
         recorded = await self._communication.record(
             Conversation(input.session_id, input.conversation),
             notice_id,

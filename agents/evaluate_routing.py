@@ -56,6 +56,8 @@ def load_examples(path: Path = DATA) -> list[Example]:
     for line in path.read_text(encoding="utf-8").splitlines():
         if line.strip():
             row = json.loads(line)
+            if row.get("label") is None:
+                continue  # exported feedback a person has not labelled yet
             window = tuple(WindowMessage(m["role"], m["content"]) for m in row.get("window", []))
             examples.append(Example(row["text"], row["label"], row["kind"], window))
     return examples

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import redis.exceptions
 from temporalio.client import (
@@ -25,7 +25,9 @@ from temporalio.client import (
 )
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError, RPCStatusCode
+from temporalio.workflow import UpdateMethodMultiParam
 
+from activities.post_office import answered_message_id
 from agents.catalog import AgentType, Pillar
 from agents.orchestrators import OrchestratorRegistry
 from api.live_relay import RESYNC, LiveQueue, LiveRelay
@@ -54,6 +56,7 @@ from workflows.chat_session import (
 # Annotated where a handle is made: without the target type, mypy's inference of the run
 # method's types depends on the order it checks modules in.
 SessionHandle = WorkflowHandle[ChatSessionWorkflow, None]
+_UpdateInput = TypeVar("_UpdateInput")
 
 
 class InvalidToken(Exception):
@@ -142,6 +145,11 @@ class AgentWebSocketSDK:
         self._settings = settings
         self._connections: dict[str, AgentConnection] = {}
 
+    @property
+    def communication(self) -> CommunicationFoundation:
+        """The conversations' histories and streams, for the edge's reply actions."""
+        return self._communication
+
     async def connect_guide_agent(self, session_token: str | None) -> AgentConnection:
         return await self._connect(AgentType.GUIDE, session_token)
 
@@ -227,9 +235,24 @@ class AgentWebSocketSDK:
         when no worker accepted it within message_submit_timeout_seconds.
         """
         connection = self._connection(connection_id)
+        await self._precheck(connection.session, message)
+        return await self.update_session(
+            connection_id,
+            ChatSessionWorkflow.submit_message,
+            SubmitMessageInput(connection.agent_type, message, client_message_id),
+        )
+
+    async def update_session(
+        self,
+        connection_id: str,
+        update: UpdateMethodMultiParam[[ChatSessionWorkflow, _UpdateInput], SubmitMessageResult],
+        input: _UpdateInput,
+    ) -> SubmitMessageResult:
+        """Run an update of the session's workflow, starting the workflow if needed; raises
+        as `send_agent_message` does."""
+        connection = self._connection(connection_id)
         session = connection.session
         settings = self._settings
-        await self._precheck(session, message)
         start = WithStartWorkflowOperation(
             ChatSessionWorkflow.run,
             ChatSessionInput(
@@ -259,8 +282,8 @@ class AgentWebSocketSDK:
         try:
             async with limit:
                 return await self._temporal.execute_update_with_start_workflow(
-                    ChatSessionWorkflow.submit_message,
-                    SubmitMessageInput(connection.agent_type, message, client_message_id),
+                    update,
+                    input,
                     start_workflow_operation=start,
                     rpc_timeout=timedelta(seconds=deadline),
                 )
@@ -299,7 +322,7 @@ class AgentWebSocketSDK:
         """
         connection = self._connection(connection_id)
         if not await self._communication.has_message(
-            connection.conversation, message_id.removeprefix("r-")
+            connection.conversation, answered_message_id(message_id)
         ):
             raise MessageRefused(
                 ErrorCode.INVALID_FRAME, "message_id names no message of this conversation."

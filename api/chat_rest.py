@@ -9,13 +9,20 @@ from fastapi import APIRouter, FastAPI, Path, Query, Request
 from pydantic import AfterValidator, BaseModel, Field
 
 from agents.catalog import AgentType, Pillar
-from api import errors, questions
-from api.agent_sdk import AgentConnection, AgentWebSocketSDK, FellBehind
+from api import errors, questions, reply_actions
+from api.agent_sdk import AgentConnection, AgentWebSocketSDK, FellBehind, MessageRefused
 from api.client_address import client_key, trusted_networks
 from api.deps import Edge
 from api.errors import SUBMIT_ERRORS, EdgeError, refusal
-from api.frames import QUESTION_ID_PATTERN, ClientMessageId, PlainText, QuestionAnswer
+from api.frames import (
+    QUESTION_ID_PATTERN,
+    ClientMessageId,
+    Feedback,
+    PlainText,
+    QuestionAnswer,
+)
 from foundations import server_events
+from foundations.communication import Conversation
 from foundations.errors import EMPTY_MESSAGE, ErrorCode
 from foundations.server_events import ChatResponse, Error
 from foundations.sessions import SessionStatus
@@ -192,6 +199,34 @@ async def answer_question(
     session = await edge.sdk.session(session_token)
     result = await questions.answer_question(edge, session.session_id, question_id, body)
     return AnsweredQuestion(question_id=result.question_id, outcome=result.outcome)
+
+
+class FeedbackReply(BaseModel):
+    """The rating stored: the latest one of this user for this reply."""
+
+    message_id: str
+    rating: str
+
+
+@router.put("/feedback", responses=errors.responses(401, 404, 503))
+async def give_feedback(body: Feedback, edge: Edge, session_token: str) -> FeedbackReply:
+    """Rate a reply (thumbs up or down, reasons, a comment); rating again replaces it."""
+    session = await edge.sdk.session(session_token)
+    # Reply ids are unique across a session's conversations: find the one that holds it (or
+    # the guide's, which then says there is no such reply).
+    conversation = Conversation(session.session_id, AgentType.GUIDE)
+    for agent_type in AgentType:
+        candidate = Conversation(session.session_id, agent_type)
+        if await edge.sdk.communication.has_message(candidate, body.message_id):
+            conversation = candidate
+            break
+    try:
+        recorded = await reply_actions.give_feedback(
+            edge.sdk.communication, edge.feedback, session, conversation, body
+        )
+    except MessageRefused as refused:
+        raise refusal(refused) from None
+    return FeedbackReply(message_id=recorded.message_id, rating=recorded.rating)
 
 
 async def _admit_new_session(edge: Edge, request: Request, token: str | None) -> None:

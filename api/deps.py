@@ -13,6 +13,7 @@ from agents.capabilities.content import UploadMetadata
 from api.agent_sdk import AgentWebSocketSDK
 from api.lifecycle import OpenSockets
 from foundations.admission import EdgeAdmission
+from foundations.feedback import FeedbackStore
 from foundations.settings import Settings
 from foundations.uploads import UploadStore
 
@@ -29,6 +30,11 @@ class EdgeState:
     admission: EdgeAdmission
     # Closed with 1012 and a reason when the edge shuts down.
     sockets: OpenSockets = field(default_factory=OpenSockets)
+
+    @property
+    def feedback(self) -> FeedbackStore:
+        """Ratings of replies, kept as long as the histories they rate."""
+        return FeedbackStore(self.redis, self.settings.session_ttl_seconds)
 
 
 def _state(request: Request) -> EdgeState:

@@ -71,6 +71,8 @@ ERRORS: dict[ErrorCode, Answer] = {
     ErrorCode.UNKNOWN_QUESTION: Answer(404),
     ErrorCode.QUESTION_CLOSED: Answer(409),
     ErrorCode.INVALID_ANSWER: Answer(422),
+    ErrorCode.UNKNOWN_MESSAGE: Answer(404),
+    ErrorCode.NOT_LATEST_REPLY: Answer(409),
 }
 
 # Errors raised by the services the edge calls, by the code they stand for.
@@ -153,8 +155,9 @@ def responses(*statuses: int) -> dict[int | str, dict[str, object]]:
     described = {
         400: "The body is not valid JSON.",
         401: "The session token is invalid or has expired.",
-        404: "No such pillar, or no such question (`unknown_question`).",
-        409: "The session holds its maximum of files, or the question is closed.",
+        404: "No such pillar, question (`unknown_question`) or message in the conversation.",
+        409: "Conflict: the session holds its maximum of files, the question is closed, or the "
+        "reply is not the latest.",
         413: "The request body is larger than the limit.",
         422: "The request or its message was refused; `code` says why.",
         429: "Rate limited; `Retry-After` says how many seconds to wait.",

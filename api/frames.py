@@ -30,8 +30,8 @@ CLOSE_TRY_AGAIN_LATER = 1013  # Redis or Temporal is unreachable: reconnect afte
 EVENT_ID_PATTERN = r"^[0-9]{1,20}-[0-9]{1,20}$"
 # Printable ASCII, no spaces.
 CLIENT_MESSAGE_ID_PATTERN = r"^[!-~]{1,128}$"
-# A user message id ("m-" and 32 hex digits), or its reply's ("r-m-...").
-MESSAGE_ID_PATTERN = r"^(r-)?m-[0-9a-f]{32}$"
+# A user message id ("m-" and 32 hex digits), or its reply's ("r-m-...", "-<n>" when regenerated).
+MESSAGE_ID_PATTERN = r"^(r-)?m-[0-9a-f]{32}(-[0-9]{1,6})?$"
 
 
 def plain_text(value: str) -> str:
@@ -99,9 +99,71 @@ class AnswerQuestionFrame(QuestionAnswer):
     question_id: str = Field(pattern=QUESTION_ID_PATTERN)
 
 
-AnyClientFrame = ChatMessageFrame | ResumeFrame | PingFrame | CancelFrame | AnswerQuestionFrame
+# --- feedback, regenerate and edit ---------------------------------------------------------
+
+# A reply's id: feedback and regenerate name the reply, not the message it answers. A
+# regenerated reply's id ends with its attempt ("r-m-...-2").
+REPLY_ID_PATTERN = r"^r-m-[0-9a-f]{32}(-[0-9]{1,6})?$"
+USER_MESSAGE_ID_PATTERN = r"^m-[0-9a-f]{32}$"
+# Reason tags are short words the page offers ("wrong_agent", "too_long"), not prose.
+FEEDBACK_REASON_PATTERN = r"^[a-z0-9_]{1,40}$"
+MAX_FEEDBACK_REASONS = 10
+MAX_FEEDBACK_COMMENT_CHARS = 2000
+
+
+class Feedback(BaseModel):
+    """A thumbs up or down on a reply, with optional reason tags and a comment."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    message_id: str = Field(pattern=REPLY_ID_PATTERN, description="The reply's id.")
+    rating: Literal["up", "down"]
+    reasons: list[Annotated[str, Field(pattern=FEEDBACK_REASON_PATTERN)]] = Field(
+        default_factory=list, max_length=MAX_FEEDBACK_REASONS
+    )
+    comment: PlainText | None = Field(None, max_length=MAX_FEEDBACK_COMMENT_CHARS)
+
+
+class FeedbackFrame(Feedback):
+    type: Literal["feedback"]
+
+
+class RegenerateFrame(_Frame):
+    type: Literal["regenerate"]
+    # The latest reply of the conversation.
+    message_id: str = Field(pattern=REPLY_ID_PATTERN)
+    client_message_id: ClientMessageId
+
+
+class EditMessageFrame(_Frame):
+    type: Literal["edit_message"]
+    # The user message being edited.
+    message_id: str = Field(pattern=USER_MESSAGE_ID_PATTERN)
+    message: PlainText
+    client_message_id: ClientMessageId
+
+
+AnyClientFrame = (
+    ChatMessageFrame
+    | ResumeFrame
+    | PingFrame
+    | CancelFrame
+    | AnswerQuestionFrame
+    | FeedbackFrame
+    | RegenerateFrame
+    | EditMessageFrame
+)
 ClientFrame = Annotated[AnyClientFrame, Field(discriminator="type")]
-CLIENT_FRAME_TYPES = ("chat_message", "resume", "ping", "cancel", "answer_question")
+CLIENT_FRAME_TYPES = (
+    "chat_message",
+    "resume",
+    "ping",
+    "cancel",
+    "answer_question",
+    "feedback",
+    "regenerate",
+    "edit_message",
+)
 _client_frame: TypeAdapter[AnyClientFrame] = TypeAdapter(ClientFrame)
 
 

@@ -16,7 +16,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
-from api import frames, questions
+from api import frames, questions, reply_actions
 from api.agent_sdk import (
     AgentConnection,
     FellBehind,
@@ -330,6 +330,10 @@ class _Socket:
                 await self._cancel(frame.message_id)
             elif isinstance(frame, frames.AnswerQuestionFrame):
                 await self._answer(frame)
+            elif isinstance(
+                frame, frames.FeedbackFrame | frames.RegenerateFrame | frames.EditMessageFrame
+            ):
+                await self._reply_action(frame)
             else:
                 await self._send(Pong(agent_type=self._connection.agent_type))
 
@@ -404,6 +408,51 @@ class _Socket:
             logger.warning("answering a question failed: %s", error)
             await self._send_error(
                 ErrorCode.UNAVAILABLE, "The answer was not taken; send it again."
+            )
+
+    async def _reply_action(
+        self, frame: frames.FeedbackFrame | frames.RegenerateFrame | frames.EditMessageFrame
+    ) -> None:
+        """Rate, regenerate or edit: the outcome reaches every tab as conversation events."""
+        sdk, connection = self._edge.sdk, self._connection
+        client_message_id = getattr(frame, "client_message_id", None)
+        try:
+            if isinstance(frame, frames.FeedbackFrame):
+                await reply_actions.give_feedback(
+                    sdk.communication,
+                    self._edge.feedback,
+                    connection.session,
+                    connection.conversation,
+                    frame,
+                )
+                return
+            if isinstance(frame, frames.RegenerateFrame):
+                ack = await reply_actions.regenerate(sdk, sdk.communication, connection, frame)
+            else:
+                ack = await reply_actions.edit_message(sdk, sdk.communication, connection, frame)
+        except SUBMIT_ERRORS as error:
+            if not isinstance(error, (MessageRefused, WorkflowUpdateFailedError)):
+                logger.warning("%s failed: %s", frame.type, error)
+            refused = refusal(error)
+            await self._send_error(
+                refused.code,
+                refused.message,
+                client_message_id=client_message_id,
+                in_reply_to=frame.message_id,
+                retry_after=refused.retry_after,
+            )
+            return
+        if ack.duplicate and isinstance(frame, frames.EditMessageFrame):
+            # Nothing new was published; answer the resend with the original ack.
+            await self._send(
+                MessageAccepted(
+                    agent_type=connection.agent_type,
+                    event_id=ack.event_id,
+                    message_id=ack.message_id,
+                    client_message_id=client_message_id,
+                    seq=ack.seq,
+                    duplicate=True,
+                )
             )
 
     async def _send_error(

@@ -257,6 +257,17 @@ class CommunicationFoundation:
         """Whether a message with this id is in the conversation's history."""
         return bool(await self._redis.hexists(conversation.recorded_key, message_id))
 
+    async def entry(self, conversation: Conversation, message_id: str) -> dict[str, Any] | None:
+        """The history entry of `message_id`; None when it was never recorded or is gone."""
+        recorded = await self._redis.hget(conversation.recorded_key, message_id)
+        if recorded is None:
+            return None
+        seq = int(text(recorded).split("|", 2)[1])
+        raw = await self._by_seq(
+            keys=[conversation.recorded_key, conversation.history_key], args=[seq]
+        )
+        return json.loads(raw[0]) if raw and raw[0] else None
+
     async def history(self, conversation: Conversation, limit: int) -> list[dict[str, Any]]:
         """The last `limit` messages of the conversation, oldest first."""
         raw = await self._redis.lrange(conversation.history_key, -limit, -1)

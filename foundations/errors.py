@@ -49,6 +49,9 @@ class ErrorCode(StrEnum):
     UNKNOWN_QUESTION = "unknown_question"
     QUESTION_CLOSED = "question_closed"
     INVALID_ANSWER = "invalid_answer"
+    # Feedback, regenerate and edit-and-resend.
+    UNKNOWN_MESSAGE = "unknown_message"
+    NOT_LATEST_REPLY = "not_latest_reply"
 
 
 # Refusals written both by the edge's precheck and by the workflow's validator (the authority):

@@ -101,7 +101,23 @@ REDIS_ERRORS = Counter(
 
 # What each process exports: recording works everywhere, but an API scrape shows no empty
 # worker series and the other way round.
-EDGE_METRICS: tuple[Collector, ...] = (ACK_LATENCY, MESSAGES, LIVE_SOCKETS, RELAY_LAG, REDIS_ERRORS)
+# Feedback on replies (foundations/feedback.py).
+FEEDBACK = Counter(
+    "chat_feedback_total",
+    "Ratings of replies: `change` is `new` for a user's first rating of a reply, `changed` when "
+    "they turned it over; giving the same rating again counts nothing.",
+    ["rating", "change"],
+    registry=None,
+)
+
+EDGE_METRICS: tuple[Collector, ...] = (
+    ACK_LATENCY,
+    MESSAGES,
+    LIVE_SOCKETS,
+    RELAY_LAG,
+    REDIS_ERRORS,
+    FEEDBACK,
+)
 WORKER_METRICS: tuple[Collector, ...] = (TIME_TO_FIRST_CHUNK, TURN_DURATION, REPLIES, REDIS_ERRORS)
 _exported: set[Collector] = set()
 
@@ -120,6 +136,12 @@ def message_handled(outcome: MessageOutcome, code: str = "", *, received_at: flo
     """A chat_message frame was answered; `received_at` is its `time.monotonic()` arrival."""
     MESSAGES.labels(outcome=outcome, code=code).inc()
     ACK_LATENCY.observe(time.monotonic() - received_at)
+
+
+def feedback_given(rating: str, change: Literal["new", "changed", "same"]) -> None:
+    """A user rated a reply; only a first rating or a turned-over one counts."""
+    if change != "same":
+        FEEDBACK.labels(rating=rating, change=change).inc()
 
 
 def event_relayed(event_id: str) -> None:

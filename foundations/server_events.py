@@ -88,6 +88,12 @@ class RecordedMessage(BaseModel):
     in_reply_to: str | None = _optional("The user message a reply or failure notice answers.")
     client_message_id: str | None = _optional("The id a user message was sent with.")
     cancelled: bool = _optional("A reply the user stopped part way.")
+    # Steps, regenerated replies and edited messages (below the model list).
+    steps: list[RecordedStep] | None = _optional("The capability runs inside a reply.")
+    regenerates: str | None = _optional("The earlier reply this regenerated reply replaces.")
+    edits: str | None = _optional("The earlier user message this edited message replaces.")
+    capability: str | None = _optional("The capability the reply's turn ran, if any.")
+    provider: str | None = _optional("The reply provider that wrote the reply.")
 
 
 class SessionCreated(_Event):
@@ -144,6 +150,7 @@ class ChatResponse(_Event):
     timestamp: str
     seq: int = 0
     cancelled: bool = _optional("The user stopped the reply; `message` is what had streamed.")
+    regenerates: str | None = _optional("The earlier reply this regenerated reply replaces.")
 
 
 class ReplyRestarted(_Event):
@@ -227,6 +234,64 @@ class QuestionResolved(_Event):
     answer: dict[str, Any] | None = _optional("The answer that counted.")
 
 
+# --- steps, feedback, regenerate and edit ---------------------------------------------------
+
+StepOutcome = Literal["done", "failed", "cancelled"]
+FeedbackRating = Literal["up", "down"]
+
+
+class RecordedStep(BaseModel):
+    """One capability run of a reply, as the reply's history entry keeps it."""
+
+    model_config = ConfigDict(extra="ignore", json_schema_serialization_defaults_required=True)
+
+    step_id: str
+    name: str
+    summary: str
+    outcome: StepOutcome
+    reason: str | None = _optional("Why the step failed.")
+    duration_ms: int
+
+
+class StepStarted(_Event):
+    """A step (a capability run) of the reply `message_id` began."""
+
+    type: Literal["step_started"] = "step_started"
+    message_id: str
+    step_id: str
+    name: str
+    # The step's inputs in short.
+    summary: str
+
+
+class StepFinished(_Event):
+    """A step of the reply `message_id` ended: done, failed (with `reason`) or cancelled."""
+
+    type: Literal["step_finished"] = "step_finished"
+    message_id: str
+    step_id: str
+    outcome: StepOutcome
+    reason: str | None = _optional("Why the step failed.")
+    duration_ms: int
+
+
+class FeedbackRecorded(_Event):
+    """The user's rating of the reply `message_id` is stored (the latest one counts)."""
+
+    type: Literal["feedback_recorded"] = "feedback_recorded"
+    message_id: str
+    rating: FeedbackRating
+
+
+class MessageEdited(_Event):
+    """The user message `message_id` was edited: `new_message_id` replaces it and is answered."""
+
+    type: Literal["message_edited"] = "message_edited"
+    message_id: str
+    new_message_id: str
+    message: str
+
+
 AnyServerEvent = (
     SessionCreated
     | ConversationRestored
@@ -240,6 +305,10 @@ AnyServerEvent = (
     | Pong
     | QuestionAsked
     | QuestionResolved
+    | StepStarted
+    | StepFinished
+    | FeedbackRecorded
+    | MessageEdited
 )
 ServerEvent = Annotated[AnyServerEvent, Field(discriminator="type")]
 _server_event: TypeAdapter[AnyServerEvent] = TypeAdapter(ServerEvent)

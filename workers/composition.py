@@ -146,6 +146,7 @@ def activities(
         post_office.record_reply,
         post_office.announce_handoff,
         post_office.report_turn_failure,
+        post_office.publish_step,
         agent_replies.generate_reply,
         questions.ask,
         questions.resolve,

@@ -45,6 +45,7 @@ async def admit(
     message_id: Callable[[], str],
     owner: str,
     after: list[str],
+    edits: str | None = None,
 ) -> Admitted:
     """Admit and record the message; route it too unless a message in `after` (those whose
     turns are still held) awaits its reply. Raises the refusal."""
@@ -59,6 +60,7 @@ async def admit(
             timestamp=timestamp,
             client_message_id=input.client_message_id,
             owner=owner,
+            edits=edits,
         )
 
     if session.lean_turn:

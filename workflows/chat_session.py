@@ -17,7 +17,12 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.post_office import ForgetSessionInput, PostOffice
+    from activities.post_office import (
+        ForgetSessionInput,
+        PostOffice,
+        answered_message_id,
+        regenerated_reply_id,
+    )
     from agents.catalog import AgentType
     from foundations import tracing
     from foundations.errors import ErrorCode
@@ -33,6 +38,8 @@ from workflows.session_payloads import (
     ChatSessionInput,
     ConversationState,
     ConversationStatus,
+    EditMessageInput,
+    RegenerateInput,
     SessionStatus,
     SubmitMessageInput,
     SubmitMessageResult,
@@ -133,6 +140,11 @@ class ChatSessionWorkflow:
     @workflow.update
     async def submit_message(self, input: SubmitMessageInput) -> SubmitMessageResult:
         """Admit and record a user message; its reply streams to the conversation's sockets."""
+        return await self._accept(input)
+
+    async def _accept(
+        self, input: SubmitMessageInput, edits: str | None = None
+    ) -> SubmitMessageResult:
         dedupe_key = f"{input.conversation.value}:{input.client_message_id}"
         lock = self._locks.setdefault(input.conversation, asyncio.Lock())
         async with lock:
@@ -154,6 +166,7 @@ class ChatSessionWorkflow:
                 owner=f"{workflow.info().run_id}:{workflow.current_update_info().id}",  # type: ignore[union-attr]
                 # Routing reads the turns before the message: complete once these are answered.
                 after=[turn.message_id for turn in state.pending] if state is not None else [],
+                edits=edits,
             )
             message_id, recorded, now = admitted.message_id, admitted.recorded, admitted.timestamp
             result = SubmitMessageResult(
@@ -196,6 +209,67 @@ class ChatSessionWorkflow:
         """Refuse, before history, an unknown or closed question and an answer that does not fit."""
         self._questions.check(input)
 
+    # --- regenerate and edit-and-resend ---------------------------------------------------
+
+    @workflow.update
+    async def regenerate_reply(self, input: RegenerateInput) -> SubmitMessageResult:
+        """Answer the message of the latest reply again, under a new reply id that refers to
+        the old one; the same client message id (a double click) runs it once."""
+        dedupe_key = f"regenerate:{input.conversation.value}:{input.client_message_id}"
+        async with self._locks.setdefault(input.conversation, asyncio.Lock()):
+            new_reply = regenerated_reply_id(input.reply_id)
+            original = self._recent_acks.get(dedupe_key)
+            if original is None and self._is_pending_reply(input.conversation, new_reply):
+                original = SubmitMessageResult(new_reply, input.seq, input.event_id)
+            if original is not None:
+                return SubmitMessageResult(
+                    original.message_id, original.seq, original.event_id, duplicate=True
+                )
+            if not input.latest:
+                raise ApplicationError(
+                    "Only the latest reply of a conversation can be regenerated.",
+                    type=ErrorCode.NOT_LATEST_REPLY,
+                )
+            message_id = answered_message_id(input.reply_id)
+            self._conversation(input.conversation).pending.append(
+                Turn(
+                    message_id,
+                    input.seq,
+                    event_id=input.event_id,
+                    reply_id=new_reply,
+                    regenerates=input.reply_id,
+                )
+            )
+            result = SubmitMessageResult(new_reply, input.seq, input.event_id)
+            self._remember(dedupe_key, result)
+            self._last_message_at = workflow.now()
+            self._start_turns(input.conversation)
+            return result
+
+    @regenerate_reply.validator
+    def validate_regenerate_reply(self, input: RegenerateInput) -> None:
+        """Refuse a regenerate the session cannot take, before it is written to history."""
+        if self._closed:
+            raise ApplicationError("This chat session is closed.", type=ErrorCode.SESSION_CLOSED)
+        state = self._conversations.get(input.conversation)
+        if state is not None and len(state.pending) >= MAX_PENDING_TURNS:
+            raise ApplicationError(
+                "Too many messages are waiting for their replies; regenerate later.",
+                type=ErrorCode.TOO_MANY_PENDING_MESSAGES,
+            )
+
+    @workflow.update
+    async def edit_message(self, input: EditMessageInput) -> SubmitMessageResult:
+        """Stop the reply to the edited message if it is still coming, then accept the new
+        text as a message that refers to the old one (`message_edited` tells every tab)."""
+        self.cancel_reply(CancelReplyInput(input.conversation, input.edits))
+        return await self._accept(input.submitted(), edits=input.edits)
+
+    @edit_message.validator
+    def validate_edit_message(self, input: EditMessageInput) -> None:
+        """The new text is refused for what any message is refused for."""
+        self.validate_submit_message(input.submitted())
+
     @workflow.query
     def get_status(self) -> SessionStatus:
         """Conversations, turn counts and last activity of this session."""
@@ -220,7 +294,7 @@ class ChatSessionWorkflow:
     @workflow.signal
     def cancel_reply(self, input: CancelReplyInput) -> None:
         """Stop a reply: the streaming one is cut short, a queued one is never started."""
-        message_id = input.message_id.removeprefix("r-")
+        message_id = answered_message_id(input.message_id)
         if self._turns.stop_streaming(input.conversation, message_id):
             return
         state = self._conversations.get(input.conversation)
@@ -277,6 +351,10 @@ class ChatSessionWorkflow:
             for state in self._conversations.values()
             for turn in state.pending
         )
+
+    def _is_pending_reply(self, conversation: AgentType, reply: str) -> bool:
+        state = self._conversations.get(conversation)
+        return state is not None and any(turn.reply_id == reply for turn in state.pending)
 
     def _remember(self, key: str, result: SubmitMessageResult) -> None:
         self._recent_acks[key] = result

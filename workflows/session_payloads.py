@@ -72,6 +72,9 @@ class Turn:
     decision: RouteDecision | None = None
     # Set when the turn comes back from waiting for the person (workflows/questions.py).
     resolution: Resolution | None = None
+    # A regenerated reply: its own id, and the id of the reply it replaces.
+    reply_id: str = ""
+    regenerates: str = ""
 
 
 @dataclass
@@ -129,6 +132,33 @@ class SubmitMessageResult:
 
 
 @dataclass
+class RegenerateInput:
+    """Answer the user message again: a new reply replaces `reply_id`, the latest one."""
+
+    conversation: AgentType
+    reply_id: str
+    client_message_id: str
+    # The user message the reply answers, as recorded (the edge looked it up).
+    seq: int
+    event_id: str = ""
+    # False when a newer reply already replaced `reply_id`: only a duplicate is answered.
+    latest: bool = True
+
+
+@dataclass
+class EditMessageInput:
+    """Replace the user message `edits` with `message`: its reply stops, the new one is answered."""
+
+    conversation: AgentType
+    edits: str
+    message: str
+    client_message_id: str
+
+    def submitted(self) -> SubmitMessageInput:
+        return SubmitMessageInput(self.conversation, self.message, self.client_message_id)
+
+
+@dataclass
 class CancelReplyInput:
     conversation: AgentType
     # The reply's id, or the id of the user message it answers.
@@ -177,6 +207,8 @@ class ChatSessionInput:
                             turn.seq,
                             event_id=turn.event_id,
                             resolution=turn.resolution,
+                            reply_id=turn.reply_id,
+                            regenerates=turn.regenerates,
                         )
                         for turn in state.pending
                     ],

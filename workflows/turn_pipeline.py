@@ -32,8 +32,10 @@ with workflow.unsafe.imports_passed_through():
     from agents.catalog import AgentType
     from agents.replies import CapabilityOutcome
     from foundations.errors import ErrorCode
+    from foundations.server_events import RecordedStep
 
 from workflows.session_payloads import Turn
+from workflows.turn_steps import STEPS_PATCH, StepRunner
 
 if TYPE_CHECKING:
     from workflows.questions import QuestionDesk
@@ -75,6 +77,12 @@ class TurnPipeline:
         self._cancelled: set[str] = set()
         # Where a turn waits for the person (workflows/questions.py); set by the session.
         self.questions: QuestionDesk | None = None
+        # Capability runs shown as steps of their reply (workflows/turn_steps.py).
+        self._steps = StepRunner(
+            session_id,
+            (LOCAL_STEP_TIMEOUT, TURN_STEP_RETRY),
+            (CAPABILITY_TIMEOUT, CAPABILITY_RETRY),
+        )
 
     def stop_streaming(self, conversation: AgentType, message_id: str) -> bool:
         """Cut short the reply to `message_id` if it is the one streaming; False if it is not."""
@@ -87,6 +95,7 @@ class TurnPipeline:
     def skip_reply(self, message_id: str) -> None:
         """Never start the reply to this queued message: its turn records an empty stopped one."""
         self._cancelled.add(message_id)
+        self._steps.cancel(message_id)
 
     async def run(self, conversation: AgentType, turn: Turn) -> None:
         """Route, reply, record. A failed step ends this turn with an error, not the session."""
@@ -107,8 +116,8 @@ class TurnPipeline:
                 decision = await self._route(conversation, turn)
             if await self._asks_person(conversation, turn, decision):
                 return  # parked until the person answers; the conversation goes on
-            outcome = await self._capability_outcome(conversation, turn, decision)
-            reply = await self._generate_reply(conversation, turn, decision.author, outcome)
+            outcome, steps = await self._capability_outcome(conversation, turn, decision)
+            reply = await self._generate_reply(conversation, turn, decision.author, outcome, steps)
             if reply.recorded:  # by the reply activity itself
                 return
             await workflow.execute_local_activity_method(
@@ -123,6 +132,10 @@ class TurnPipeline:
                     author=decision.author,
                     cancelled=reply.cancelled,
                     in_reply_to_event_id=turn.event_id,
+                    steps=steps,
+                    regenerates=turn.regenerates or None,
+                    capability=outcome.capability if outcome else None,
+                    provider=reply.provider,
                 ),
                 start_to_close_timeout=LOCAL_STEP_TIMEOUT,
                 retry_policy=TURN_STEP_RETRY,
@@ -162,19 +175,28 @@ class TurnPipeline:
 
     async def _capability_outcome(
         self, conversation: AgentType, turn: Turn, decision: RouteDecision
-    ) -> CapabilityOutcome | None:
-        """Run the capability as decided, or as the person's answer changed it."""
+    ) -> tuple[CapabilityOutcome | None, list[RecordedStep] | None]:
+        """Run the capability as decided, or as the person's answer changed it, as a step."""
         request = decision.capability
         resolution = turn.resolution
         if resolution is not None and request is not None:
             if resolution.request is None:  # rejected or expired: say so, do not run it
-                return CapabilityOutcome(
+                outcome = CapabilityOutcome(
                     request.capability.value, ok=False, summary=resolution.note
                 )
+                return outcome, None
             request = resolution.request
         if request is None:
-            return None
-        return await self._run_capability(request, conversation)
+            return None, None
+        if not workflow.patched(STEPS_PATCH):
+            return await self._run_capability(request, conversation), None
+        outcome, step = await self._steps.run(
+            conversation,
+            turn.message_id,
+            turn.reply_id or reply_id(turn.message_id),
+            request,
+        )
+        return outcome, [step]
 
     async def _run_capability(
         self, request: CapabilityRequest, conversation: AgentType
@@ -201,8 +223,10 @@ class TurnPipeline:
         turn: Turn,
         author: AgentType,
         capability: CapabilityOutcome | None,
+        steps: list[RecordedStep] | None = None,
     ) -> GeneratedReply:
-        reply = reply_id(turn.message_id)
+        # A regenerated reply has an id of its own (Turn.reply_id).
+        reply = turn.reply_id or reply_id(turn.message_id)
         if turn.message_id in self._cancelled:
             self._cancelled.discard(turn.message_id)
             return GeneratedReply(reply, "", cancelled=True)
@@ -220,6 +244,8 @@ class TurnPipeline:
                 in_reply_to_event_id=turn.event_id,
                 # Whether it recorded the reply is in its result: replay follows the run.
                 record=self._lean,
+                steps=steps,
+                regenerates=turn.regenerates or None,
             ),
             start_to_close_timeout=REPLY_TIMEOUT,
             heartbeat_timeout=REPLY_HEARTBEAT_TIMEOUT,
@@ -250,6 +276,7 @@ class TurnPipeline:
                     code=ErrorCode.REPLY_FAILED,
                     message=_user_facing(cause),
                     timestamp=workflow.now().isoformat(),
+                    reply_id=turn.reply_id or None,
                 ),
                 start_to_close_timeout=LOCAL_STEP_TIMEOUT,
                 retry_policy=TURN_STEP_RETRY,

@@ -7,17 +7,16 @@ import {
   type AgentType,
   type ConversationRestoredFrame,
   type Pillar,
+  type QuestionAsked,
   type Rating,
   type RecordedMessage,
   RETRYABLE_SEND_ERRORS,
   type ServerFrame,
 } from "./protocol";
-import type { QuestionAsked } from "./turnEvents";
 import {
   applyRegenerated,
   applyTurnFrame,
   type QuestionItem,
-  type RecordedTurnExtras,
   restoreTurns,
   type Step,
 } from "./turnItems";
@@ -376,8 +375,7 @@ function restore(state: ConversationState, frame: ConversationRestoredFrame): Co
     const at = items.findIndex((other) => other.key === item.inReplyTo);
     items.splice(at === -1 ? items.length : at + 1, 0, item);
   }
-  const recordedTurns = frame.messages as (RecordedMessage & RecordedTurnExtras)[];
-  return { ...state, items: restoreTurns(state.items, items, recordedTurns), restored: true };
+  return { ...state, items: restoreTurns(state.items, items, frame.messages), restored: true };
 }
 
 function failedReply(notice: RecordedMessage | undefined): ThreadMessage["error"] {

@@ -8,9 +8,11 @@ import type {
   ConversationRestored,
   Error as ErrorEvent,
   ErrorCode,
+  FeedbackRecorded,
   Gap,
   Handoff,
   MessageAccepted,
+  MessageEdited,
   Pillar,
   Pong,
   QuestionAsked,
@@ -19,8 +21,9 @@ import type {
   ReplyRestarted,
   ServerEvent,
   SessionCreated,
+  StepFinished,
+  StepStarted,
 } from "./server-events";
-import type { TurnFrame } from "./turnEvents";
 
 export type { AgentType, ErrorCode, Pillar, RecordedMessage };
 
@@ -90,15 +93,23 @@ export type SessionCreatedFrame = SessionCreated;
 export type ConversationRestoredFrame = ConversationRestored;
 export type MessageAcceptedFrame = MessageAccepted;
 export type ChatChunkFrame = ChatChunk;
-// A regenerated reply names the reply it replaces.
-export type ChatResponseFrame = ChatResponse & { regenerates?: string | null };
+export type ChatResponseFrame = ChatResponse;
 export type ReplyRestartedFrame = ReplyRestarted;
 export type HandoffFrame = Handoff;
 export type ErrorFrame = ErrorEvent;
 export type GapFrame = Gap;
 export type PongFrame = Pong;
-export type ServerFrame = Exclude<ServerEvent, ChatResponse> | ChatResponseFrame | TurnFrame;
-export type { QuestionAsked, QuestionResolved };
+export type ServerFrame = ServerEvent;
+export type {
+  FeedbackRecorded,
+  MessageEdited,
+  QuestionAsked,
+  QuestionResolved,
+  StepFinished,
+  StepStarted,
+};
+export type QuestionKind = QuestionAsked["kind"];
+export type QuestionOutcome = QuestionResolved["outcome"];
 
 // Every server frame type: a type the server adds fails to compile here until the page knows it.
 const SERVER_FRAME_TYPES: Record<ServerFrame["type"], true> = {
@@ -221,6 +232,8 @@ export const ERROR_ADVICE: Record<ErrorCode, string> = {
   unknown_question: "Reload the page.",
   question_closed: "It was answered already, or it expired.",
   invalid_answer: "Check the answer, then send it again.",
+  unknown_message: "Reload the page.",
+  not_latest_reply: "Only the latest reply can be regenerated; reload the page.",
 };
 
 export function adviceFor(code: string): string {

@@ -12,7 +12,11 @@ export type ServerEvent =
   | Gap
   | Pong
   | QuestionAsked
-  | QuestionResolved;
+  | QuestionResolved
+  | StepStarted
+  | StepFinished
+  | FeedbackRecorded
+  | MessageEdited;
 export type AgentType =
   | "guide"
   | "content_liaison"
@@ -50,7 +54,9 @@ export type ErrorCode =
   | "too_many_uploads"
   | "unknown_question"
   | "question_closed"
-  | "invalid_answer";
+  | "invalid_answer"
+  | "unknown_message"
+  | "not_latest_reply";
 
 /**
  * A new session; keep the token to come back to it.
@@ -101,6 +107,40 @@ export interface RecordedMessage {
    * A reply the user stopped part way.
    */
   cancelled?: boolean;
+  /**
+   * The capability runs inside a reply.
+   */
+  steps?: RecordedStep[];
+  /**
+   * The earlier reply this regenerated reply replaces.
+   */
+  regenerates?: string;
+  /**
+   * The earlier user message this edited message replaces.
+   */
+  edits?: string;
+  /**
+   * The capability the reply's turn ran, if any.
+   */
+  capability?: string;
+  /**
+   * The reply provider that wrote the reply.
+   */
+  provider?: string;
+}
+/**
+ * One capability run of a reply, as the reply's history entry keeps it.
+ */
+export interface RecordedStep {
+  step_id: string;
+  name: string;
+  summary: string;
+  outcome: "done" | "failed" | "cancelled";
+  /**
+   * Why the step failed.
+   */
+  reason?: string;
+  duration_ms: number;
 }
 /**
  * A user message durably accepted; it will be answered.
@@ -155,6 +195,10 @@ export interface ChatResponse {
    * The user stopped the reply; `message` is what had streamed.
    */
   cancelled?: boolean;
+  /**
+   * The earlier reply this regenerated reply replaces.
+   */
+  regenerates?: string;
 }
 /**
  * The reply is produced again: drop its partial text, new chunks follow.
@@ -272,4 +316,57 @@ export interface QuestionResolved {
   answer?: {
     [k: string]: unknown;
   };
+}
+/**
+ * A step (a capability run) of the reply `message_id` began.
+ */
+export interface StepStarted {
+  type: "step_started";
+  event_id: string | null;
+  agent_type: AgentType;
+  pillar: Pillar | null;
+  message_id: string;
+  step_id: string;
+  name: string;
+  summary: string;
+}
+/**
+ * A step of the reply `message_id` ended: done, failed (with `reason`) or cancelled.
+ */
+export interface StepFinished {
+  type: "step_finished";
+  event_id: string | null;
+  agent_type: AgentType;
+  pillar: Pillar | null;
+  message_id: string;
+  step_id: string;
+  outcome: "done" | "failed" | "cancelled";
+  /**
+   * Why the step failed.
+   */
+  reason?: string;
+  duration_ms: number;
+}
+/**
+ * The user's rating of the reply `message_id` is stored (the latest one counts).
+ */
+export interface FeedbackRecorded {
+  type: "feedback_recorded";
+  event_id: string | null;
+  agent_type: AgentType;
+  pillar: Pillar | null;
+  message_id: string;
+  rating: "up" | "down";
+}
+/**
+ * The user message `message_id` was edited: `new_message_id` replaces it and is answered.
+ */
+export interface MessageEdited {
+  type: "message_edited";
+  event_id: string | null;
+  agent_type: AgentType;
+  pillar: Pillar | null;
+  message_id: string;
+  new_message_id: string;
+  message: string;
 }

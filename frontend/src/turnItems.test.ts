@@ -8,7 +8,7 @@ import {
   type ThreadMessage,
 } from "./conversation";
 import type { RecordedMessage, ServerFrame } from "./protocol";
-import type { QuestionItem, RecordedTurnExtras } from "./turnItems";
+import type { QuestionItem } from "./turnItems";
 
 function frame(
   fields: Record<string, unknown> & { type: ServerFrame["type"] },
@@ -33,7 +33,7 @@ function record(
   role: "user" | "assistant",
   content: string,
   seq: number,
-  extra: Partial<RecordedMessage> & RecordedTurnExtras = {},
+  extra: Partial<RecordedMessage> = {},
 ): RecordedMessage {
   return {
     message_id: id,
@@ -343,7 +343,7 @@ describe("edit and resend", () => {
       restored([
         record("m-1", "user", "Draft my SOP", 1),
         record("r-1", "assistant", "Half", 2, { cancelled: true }),
-        record("m-2", "user", "Draft my SOP for onboarding", 3, { replaces: "m-1" }),
+        record("m-2", "user", "Draft my SOP for onboarding", 3, { edits: "m-1" }),
         record("r-2", "assistant", "Here", 4, { in_reply_to: "m-2" }),
       ]),
     );

@@ -4,14 +4,21 @@
 // calls it (conversation.ts), so that every tab folds the same frames into the same thread.
 
 import type { ConversationState, ThreadItem, ThreadMessage } from "./conversation";
-import type { ChatResponseFrame, RecordedMessage, Rating } from "./protocol";
 import type {
+  ChatResponseFrame,
+  FeedbackRecorded,
+  MessageEdited,
   QuestionAsked,
   QuestionKind,
   QuestionOutcome,
   QuestionResolved,
-  TurnFrame,
-} from "./turnEvents";
+  RecordedMessage,
+  StepFinished,
+  StepStarted,
+} from "./protocol";
+
+type TurnFrame =
+  QuestionAsked | QuestionResolved | StepStarted | StepFinished | FeedbackRecorded | MessageEdited;
 
 export interface Step {
   stepId: string;
@@ -39,30 +46,11 @@ export interface QuestionItem {
   resolution?: { outcome: QuestionOutcome; answer?: Record<string, unknown> };
 }
 
-/** What the history may record of a turn besides its text (fields the server adds). */
-export interface RecordedTurnExtras {
-  steps?: {
-    step_id: string;
-    name: string;
-    summary: string;
-    outcome?: Step["outcome"] | null;
-    reason?: string | null;
-    duration_ms?: number | null;
-  }[];
-  feedback?: Rating | { rating: Rating } | null;
-  regenerates?: string | null;
-  // The user message this one is the edited version of.
-  replaces?: string | null;
-}
-
 export function questionKey(questionId: string): string {
   return `question:${questionId}`;
 }
 
-export function applyTurnFrame(
-  state: ConversationState,
-  frame: TurnFrame | QuestionAsked | QuestionResolved,
-): ConversationState {
+export function applyTurnFrame(state: ConversationState, frame: TurnFrame): ConversationState {
   switch (frame.type) {
     case "question_asked":
       return withItems(state, askQuestion(state.items, frame));
@@ -191,7 +179,7 @@ export function editMessage(
 export function restoreTurns(
   previous: ThreadItem[],
   restored: ThreadItem[],
-  recorded: readonly (RecordedMessage & RecordedTurnExtras)[],
+  recorded: readonly RecordedMessage[],
 ): ThreadItem[] {
   const known = new Map<string, ThreadMessage>();
   for (const item of previous) if (item.kind === "message") known.set(item.key, item);
@@ -203,7 +191,7 @@ export function restoreTurns(
     return {
       ...item,
       steps: recordedSteps(record) ?? before?.steps,
-      feedback: recordedFeedback(record) ?? before?.feedback,
+      feedback: before?.feedback,
       earlier: before?.earlier,
       earlierIds: before?.earlierIds,
     };
@@ -215,8 +203,8 @@ export function restoreTurns(
         message as Pick<ChatResponseFrame, "message_id" | "regenerates">,
       );
     }
-    if (message.replaces && message.role === "user") {
-      items = editMessage(items, message.replaces, message.message_id, message.content);
+    if (message.edits && message.role === "user") {
+      items = editMessage(items, message.edits, message.message_id, message.content);
     }
   }
   // Versions the page folded live, which the history lists as separate messages.
@@ -284,7 +272,7 @@ function ensureReply(
   ];
 }
 
-function recordedSteps(record: RecordedTurnExtras | undefined): Step[] | undefined {
+function recordedSteps(record: RecordedMessage | undefined): Step[] | undefined {
   if (!record?.steps?.length) return undefined;
   return record.steps.map((step) => ({
     stepId: step.step_id,
@@ -294,12 +282,6 @@ function recordedSteps(record: RecordedTurnExtras | undefined): Step[] | undefin
     reason: step.reason ?? undefined,
     durationMs: step.duration_ms ?? undefined,
   }));
-}
-
-function recordedFeedback(record: RecordedTurnExtras | undefined): Rating | undefined {
-  const feedback = record?.feedback;
-  if (feedback === undefined || feedback === null) return undefined;
-  return typeof feedback === "string" ? feedback : feedback.rating;
 }
 
 function findIn(items: ThreadItem[], key: string): ThreadMessage | undefined {

@@ -2,10 +2,16 @@ import { useId, useState } from "react";
 
 import type { Feedback as FeedbackBody, Rating } from "../protocol";
 
-// Why a reply was good or not: tags the routing evaluation can group by.
-const REASONS: Record<Rating, string[]> = {
-  up: ["Accurate", "Helpful", "Clear"],
-  down: ["Wrong", "Not helpful", "Unclear", "Wrong agent"],
+// Why a reply was good or not: tags (as the server takes them) the routing evaluation can group
+// by, and what the page calls them.
+const REASONS: Record<Rating, Record<string, string>> = {
+  up: { accurate: "Accurate", helpful: "Helpful", clear: "Clear" },
+  down: {
+    wrong: "Wrong",
+    not_helpful: "Not helpful",
+    unclear: "Unclear",
+    wrong_agent: "Wrong agent",
+  },
 };
 
 interface FeedbackProps {
@@ -88,7 +94,7 @@ export function Feedback({ replyId, recorded, onRate }: FeedbackProps) {
         >
           <fieldset>
             <legend>Reasons (optional)</legend>
-            {REASONS[rating].map((reason) => (
+            {Object.entries(REASONS[rating]).map(([reason, label]) => (
               <label key={reason} className="feedback-reason">
                 <input
                   type="checkbox"
@@ -101,7 +107,7 @@ export function Feedback({ replyId, recorded, onRate }: FeedbackProps) {
                     )
                   }
                 />{" "}
-                {reason}
+                {label}
               </label>
             ))}
           </fieldset>

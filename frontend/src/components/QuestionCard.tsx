@@ -1,8 +1,7 @@
 import { type FormEvent, useEffect, useId, useState } from "react";
 
-import type { QuestionAnswer } from "../protocol";
+import type { QuestionAnswer, QuestionKind } from "../protocol";
 import { sessionTokens } from "../sessionTokens";
-import type { QuestionKind } from "../turnEvents";
 import type { QuestionItem } from "../turnItems";
 import { refusal, type UploadedFile, uploadFile } from "../uploads";
 import type { Uploads } from "../useUploads";
