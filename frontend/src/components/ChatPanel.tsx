@@ -155,6 +155,7 @@ function Message({
       className={`message message-${message.role} message-${message.state}`}
       data-role={message.role}
       data-state={message.state}
+      data-message-id={message.key}
       aria-busy={message.state === "streaming"}
     >
       <div className="message-head">
