@@ -15,6 +15,7 @@ from playwright.sync_api import Locator, Page, expect
 from tests.browser.conftest import ROOT, Screenshots
 from tests.browser.page_helpers import (
     Frames,
+    approve,
     expect_connected,
     liaison_log,
     send,
@@ -55,7 +56,7 @@ def test_steps_show_in_the_reply_and_are_restored_after_a_reload(
 ) -> None:
     log = operations(page)
     send(page, "Message the Operations liaison", SOP)
-    log.get_by_role("button", name="Approve", exact=True).click()
+    approve(log)
     wait_for_replies(log, 1)
 
     def expect_step_shown() -> None:
