@@ -44,12 +44,20 @@ export function ChatPanel({
     if (element !== null && stuckToBottom.current) element.scrollTop = element.scrollHeight;
   }, [conversation.items]);
 
-  const canStop = enableCancel && chat.cancelSupported && chat.replyInProgress !== null;
   const streaming = conversation.items.some(
     (item) => item.kind === "message" && item.state === "streaming",
   );
   const waitingForYou = conversation.items.some(
     (item) => item.kind === "question" && item.resolution === undefined,
+  );
+  // A turn that waits for the person has nothing running to stop.
+  const canStop =
+    enableCancel && chat.cancelSupported && chat.replyInProgress !== null && !waitingForYou;
+  // Messages since edited: their replies answer a text the thread no longer shows.
+  const earlierIds = new Set(
+    conversation.items.flatMap((item) =>
+      item.kind === "message" && item.role === "user" ? (item.earlierIds ?? []) : [],
+    ),
   );
   const latestReply = [...conversation.items]
     .reverse()
@@ -93,6 +101,7 @@ export function ChatPanel({
                 message={item}
                 chat={chat}
                 latest={item === latestReply}
+                toEarlierVersion={item.inReplyTo !== undefined && earlierIds.has(item.inReplyTo)}
                 onRetry={() => chat.retry(item)}
               />
             ),
@@ -139,12 +148,15 @@ function Message({
   message,
   chat,
   latest,
+  toEarlierVersion,
   onRetry,
 }: {
   message: ThreadMessage;
   chat: Chat;
   // The latest reply of the conversation: the one that can be regenerated.
   latest: boolean;
+  // A reply to a message that was edited since.
+  toEarlierVersion: boolean;
   onRetry(): void;
 }) {
   const author = message.role === "user" ? "You" : AGENT_NAMES[message.author];
@@ -202,6 +214,9 @@ function Message({
       )}
       {message.state === "sending" && <p className="meta">Sending…</p>}
       {message.state === "cancelled" && <p className="meta">Stopped.</p>}
+      {toEarlierVersion && (
+        <p className="meta">This answered the earlier version of your message.</p>
+      )}
       {message.role === "user" && message.state === "accepted" && !editing && (
         <div className="message-actions">
           <button type="button" className="link-button" onClick={() => setEditing(true)}>

@@ -60,7 +60,7 @@ export function Feedback({ replyId, recorded, onRate }: FeedbackProps) {
           aria-label="Good reply"
           onClick={() => rate("up")}
         >
-          👍
+          <Thumb />
         </button>
         <button
           type="button"
@@ -69,7 +69,7 @@ export function Feedback({ replyId, recorded, onRate }: FeedbackProps) {
           aria-label="Bad reply"
           onClick={() => rate("down")}
         >
-          👎
+          <Thumb down />
         </button>
         {recorded !== undefined && (
           <span className="meta feedback-recorded">
@@ -134,5 +134,24 @@ export function Feedback({ replyId, recorded, onRate }: FeedbackProps) {
         </p>
       )}
     </div>
+  );
+}
+
+// Drawn rather than an emoji: not every system has an emoji font.
+function Thumb({ down = false }: { down?: boolean }) {
+  return (
+    <svg
+      width="16"
+      height="16"
+      viewBox="0 0 24 24"
+      aria-hidden="true"
+      focusable="false"
+      style={down ? { transform: "rotate(180deg)" } : undefined}
+    >
+      <path
+        fill="currentColor"
+        d="M2 21h4V9H2v12zm20-11a2 2 0 0 0-2-2h-6.3l1-4.6v-.3a1.5 1.5 0 0 0-.4-1L13.2 1 6.6 7.6A2 2 0 0 0 6 9v10a2 2 0 0 0 2 2h9a2 2 0 0 0 1.8-1.2l3-7.1c.1-.2.2-.5.2-.7v-2z"
+      />
+    </svg>
   );
 }
