@@ -263,6 +263,7 @@ class AgentWebSocketSDK:
                 max_turns_per_run=settings.max_turns_per_run,
                 closed_retention_seconds=settings.closed_session_retention_seconds,
                 lean_turn=settings.lean_turn,
+                ask_before_acting=settings.ask_before_acting,
                 question_timeout_seconds=settings.question_timeout_seconds,
             ),
             id=session_workflow_id(session.session_id),

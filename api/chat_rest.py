@@ -187,7 +187,7 @@ async def open_questions(edge: Edge, session_token: str) -> OpenQuestions:
     )
 
 
-@router.post("/questions/{question_id}/answer", responses=errors.responses(401, 404, 409, 503))
+@router.post("/questions/{question_id}/answer", responses=errors.responses(400, 401, 404, 409, 503))
 async def answer_question(
     edge: Edge,
     session_token: str,

@@ -9,6 +9,7 @@ or, when it has none, goes out as an `error` frame and the socket stays open.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 
 from fastapi import FastAPI, Request
@@ -237,8 +238,17 @@ async def _http_error(request: Request, error: Exception) -> JSONResponse:
 
 
 def _allowed_methods(request: Request) -> list[str]:
-    """The methods the OpenAPI document lists for the request's path."""
-    operations = request.app.openapi()["paths"].get(request.url.path, {})
+    """The methods the OpenAPI document lists for the request's path (templates included)."""
+    path = request.url.path
+    operations: dict[str, object] = next(
+        (
+            methods
+            for template, methods in request.app.openapi()["paths"].items()
+            # A path template ("/questions/{question_id}/answer") matches any segment there.
+            if re.fullmatch(re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template)), path)
+        ),
+        {},
+    )
     return sorted(method.upper() for method in operations)
 
 

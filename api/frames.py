@@ -80,6 +80,16 @@ QUESTION_ID_PATTERN = r"^q-[0-9a-f]{32}$"
 ANSWER_MAX_CHARS = 8000
 
 
+# Without NUL, as the OpenAPI document says with a pattern (PlainText also names lone surrogates).
+_NO_NUL = r"^[^\x00]*$"
+
+
+_DOCUMENTED = Field(json_schema_extra={"pattern": _NO_NUL})
+AnswerInput = Annotated[PlainText, Field(max_length=ANSWER_MAX_CHARS), _DOCUMENTED]
+AnswerText = Annotated[PlainText, Field(min_length=1, max_length=ANSWER_MAX_CHARS), _DOCUMENTED]
+UploadName = Annotated[PlainText, Field(min_length=1, max_length=200), _DOCUMENTED]
+
+
 class QuestionAnswer(BaseModel):
     """An answer to a `question_asked`: `decision` (and for "edit" `inputs`) answers an
     approval, `choice` a choice, `text` a text question, `upload` (an uploaded file's name) a
@@ -88,10 +98,10 @@ class QuestionAnswer(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     decision: Literal["approve", "edit", "reject"] | None = None
-    inputs: dict[str, Annotated[PlainText, Field(max_length=ANSWER_MAX_CHARS)]] | None = None
-    text: Annotated[PlainText, Field(min_length=1, max_length=ANSWER_MAX_CHARS)] | None = None
-    choice: Annotated[PlainText, Field(min_length=1, max_length=ANSWER_MAX_CHARS)] | None = None
-    upload: Annotated[PlainText, Field(min_length=1, max_length=200)] | None = None
+    inputs: dict[str, AnswerInput] | None = None
+    text: AnswerText | None = None
+    choice: AnswerText | None = None
+    upload: UploadName | None = None
 
 
 class AnswerQuestionFrame(QuestionAnswer):

@@ -207,6 +207,10 @@ class Settings(BaseSettings):
     capability_asks_first: dict[str, bool] = Field(default_factory=dict)
     # An unanswered question expires after this long and its turn answers without running.
     question_timeout_seconds: float = 7 * 24 * 3600
+    # Sessions started now may ask (a local activity before each capability run). Workers of a
+    # release without questions cannot replay such a session: keep it false during a rolling
+    # deploy from that release, true once its workers are gone.
+    ask_before_acting: bool = True
 
     @property
     def idle_timeout(self) -> timedelta:

@@ -80,6 +80,11 @@ def running_stack() -> Iterator[RunningStack]:
             # Every test connects from 127.0.0.1: one client address for the whole suite.
             "CLIENT_SESSIONS_PER_MINUTE": "1000000",
             "CLIENT_SOCKETS_PER_MINUTE": "1000000",
+            # Capabilities run at once here, as the tests written before questions expect;
+            # tests/integration/test_questions.py runs an edge and worker that ask first.
+            "CAPABILITY_ASKS_FIRST": json.dumps(
+                {"parse_file": False, "build_sop": False, "outline_roadmap": False}
+            ),
         }
         start_worker(processes, env, logs)
         start_api(processes, env, api_port, logs)

@@ -87,7 +87,8 @@ class ChatSessionWorkflow:
         self._questions = QuestionDesk(
             input.session_id, timedelta(seconds=input.question_timeout_seconds), self._resume_turn
         )
-        self._turns.questions = self._questions
+        if input.ask_before_acting:
+            self._turns.questions = self._questions
         # Each accepted message's trace, so its turn joins it even when it runs in the task of
         # an earlier message's turn. Not carried over continue-as-new: traces are best effort.
         self._turn_traces: dict[str, tracing.Context] = {}

@@ -182,7 +182,10 @@ class ChatSessionInput:
     # reply activity record the reply. Off in runs begun before it existed, and wherever a
     # worker without it may still take the session over.
     lean_turn: bool = False
-    # An unanswered question expires after this long (workflows/questions.py).
+    # Capability turns may ask the person first (workflows/questions.py); off in runs begun
+    # before questions existed, and wherever a worker without them may take the session over.
+    ask_before_acting: bool = False
+    # An unanswered question expires after this long.
     question_timeout_seconds: float = 7 * 24 * 3600
     # Carried over continue-as-new.
     conversations: dict[AgentType, ConversationState] = field(default_factory=dict)

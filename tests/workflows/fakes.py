@@ -28,8 +28,10 @@ from activities.post_office import (
     RecordUserMessageInput,
     TurnFailedInput,
 )
+from activities.questions import AskedQuestion, AskInput, ResolveInput
 from activities.traffic_cop import AdmitInput
 from agents.capabilities import Capability, CapabilityRequest
+from agents.capabilities.asking import QuestionKind
 from agents.catalog import AgentType
 from agents.replies import CapabilityOutcome
 from foundations.admission import Admission
@@ -56,6 +58,11 @@ class FakeTurnActivities:
     capability_for: dict[str, Capability] = field(default_factory=dict)
     capabilities_run: list[RunCapabilityInput] = field(default_factory=list)
     messages_read: list[ReadMessageInput] = field(default_factory=list)
+    # Capabilities that ask the person first: capability -> question kind. A "text" question
+    # is asked while the request has no text (a clarifying question), then an approval.
+    ask_kind: dict[Capability, QuestionKind] = field(default_factory=dict)
+    questions_asked: list[AskInput] = field(default_factory=list)
+    questions_resolved: list[ResolveInput] = field(default_factory=list)
     forgotten: list[ForgetSessionInput] = field(default_factory=list)
     _seq: dict[AgentType, int] = field(default_factory=lambda: defaultdict(int))
     _seqs: dict[str, int] = field(default_factory=dict)
@@ -118,6 +125,21 @@ class FakeTurnActivities:
         self.capabilities_run.append(input)
         return CapabilityOutcome(input.request.capability.value, True, "3 rows, 2 columns")
 
+    @activity.defn(name="ask")
+    async def ask(self, input: AskInput) -> AskedQuestion | None:
+        kind: QuestionKind | None = self.ask_kind.get(input.request.capability)
+        if kind is None or (kind == "text" and input.request.text):
+            return None
+        self.questions_asked.append(input)
+        if kind == "approval":
+            return AskedQuestion(input.question_id, kind, {"title": "Onboarding", "steps": "a\nb"})
+        choices = ["a.csv", "b.csv"] if kind == "choice" else []
+        return AskedQuestion(input.question_id, kind, choices=choices)
+
+    @activity.defn(name="resolve")
+    async def resolve(self, input: ResolveInput) -> None:
+        self.questions_resolved.append(input)
+
     @activity.defn(name="announce_handoff")
     async def announce_handoff(self, input: HandoffInput) -> str:
         self.handoffs.append(input)
@@ -164,14 +186,19 @@ class FakeTurnActivities:
             self.record_reply,
             self.announce_handoff,
             self.report_turn_failure,
+            self.ask,
+            self.resolve,
         ]
 
     def replies_for(self, conversation: AgentType) -> list[str]:
         return [r.content for r in self.replies_recorded if r.conversation is conversation]
 
 
-def fake_worker(client: Client, task_queue: str, fakes: FakeTurnActivities) -> Worker:
-    """The session workflow as production runs it, with the fakes for activities."""
+def fake_worker(
+    client: Client, task_queue: str, fakes: FakeTurnActivities, *, cache: bool = True
+) -> Worker:
+    """The session workflow as production runs it, with the fakes for activities; without
+    `cache`, each workflow task replays the history (as a newly started worker would)."""
     return Worker(
         client,
         task_queue=task_queue,
@@ -180,4 +207,5 @@ def fake_worker(client: Client, task_queue: str, fakes: FakeTurnActivities) -> W
         activities=fakes.all(),
         default_heartbeat_throttle_interval=HEARTBEAT_THROTTLE,
         max_heartbeat_throttle_interval=HEARTBEAT_THROTTLE,
+        max_cached_workflows=1000 if cache else 0,
     )

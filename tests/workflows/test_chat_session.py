@@ -50,6 +50,8 @@ class Session:
     session_id: str
     # Admission in one local activity (sessions the edge starts now) or in two (older ones).
     lean_turn: bool = False
+    # Capability turns may ask the person first (tests/workflows/test_questions.py).
+    ask_before_acting: bool = False
 
     def start_operation(
         self, max_turns_per_run: int
@@ -61,6 +63,7 @@ class Session:
                 "user-1",
                 max_turns_per_run=max_turns_per_run,
                 lean_turn=self.lean_turn,
+                ask_before_acting=self.ask_before_acting,
             ),
             id=session_workflow_id(self.session_id),
             task_queue=self.task_queue,
