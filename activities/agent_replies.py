@@ -12,7 +12,7 @@ from typing import ClassVar
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.post_office import PostOffice, RecordReplyInput
+from activities.post_office import PostOffice, RecordReplyInput, StepRecord
 from activities.window import window_before
 from agents.batching import batch_deltas
 from agents.catalog import AgentType
@@ -30,7 +30,7 @@ from foundations.communication import (
 )
 from foundations.gateway import Realm
 from foundations.payloads import payload_bytes, truncate_to_payload_bytes
-from foundations.server_events import ChatChunk, RecordedStep, ReplyRestarted
+from foundations.server_events import ChatChunk, ReplyRestarted
 
 # A reply travels back to the workflow whole: it is cut, with a note, at this many bytes of
 # payload (see PAYLOAD_BUDGET_BYTES in workflows/session_payloads.py).
@@ -64,7 +64,7 @@ class GenerateReplyInput:
     # wait fewer per turn. Earlier versions of the workflow leave it False.
     record: bool = False
     # Recorded with the reply: the turn's capability runs and the reply it regenerates.
-    steps: list[RecordedStep] | None = None
+    steps: list[StepRecord] | None = None
     regenerates: str | None = None
 
     # Read from replies that earlier versions scheduled (foundations/payload_converter.py).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from temporalio import activity
@@ -56,19 +57,40 @@ class RecordReplyInput:
     # The stream id of the user message: when it was recorded, for the turn's duration.
     in_reply_to_event_id: str = ""
     # The turn's capability runs, the reply it regenerates, and what wrote it (for feedback).
-    steps: list[RecordedStep] | None = None
+    steps: list[StepRecord] | None = None
     regenerates: str | None = None
     capability: str | None = None
     provider: str | None = None
 
 
 @dataclass
+class StepRecord:
+    """A finished step of a reply: one capability run (`RecordedStep` in the history)."""
+
+    step_id: str
+    name: str
+    summary: str
+    # "done", "failed" or "cancelled".
+    outcome: str
+    duration_ms: int
+    reason: str | None = None
+
+
+@dataclass
 class PublishStepInput:
+    """A step of the reply `message_id` started (no `outcome` yet) or finished."""
+
     session_id: str
     conversation: AgentType
-    # One of the two.
-    started: StepStarted | None = None
-    finished: StepFinished | None = None
+    # The agent writing the reply.
+    author: AgentType
+    message_id: str
+    step_id: str
+    name: str = ""
+    summary: str = ""
+    outcome: str | None = None
+    reason: str | None = None
+    duration_ms: int = 0
 
 
 @dataclass
@@ -210,7 +232,9 @@ class PostOffice:
                 agent_type=author,
                 in_reply_to=input.in_reply_to,
                 cancelled=input.cancelled,
-                steps=input.steps or None,
+                steps=[RecordedStep(**dataclasses.asdict(step)) for step in input.steps]
+                if input.steps
+                else None,
                 regenerates=input.regenerates,
                 capability=input.capability,
                 provider=input.provider,
@@ -272,9 +296,24 @@ class PostOffice:
     @activity.defn
     async def publish_step(self, input: PublishStepInput) -> str:
         """Tell every socket of the conversation that a step of a reply started or ended."""
-        event = input.started or input.finished
-        if event is None:
-            raise ApplicationError("a step event is needed", non_retryable=True)
+        event: StepStarted | StepFinished = (
+            StepStarted(
+                agent_type=input.author,
+                message_id=input.message_id,
+                step_id=input.step_id,
+                name=input.name,
+                summary=input.summary,
+            )
+            if input.outcome is None
+            else StepFinished(
+                agent_type=input.author,
+                message_id=input.message_id,
+                step_id=input.step_id,
+                outcome=input.outcome,  # type: ignore[arg-type]
+                reason=input.reason,
+                duration_ms=input.duration_ms,
+            )
+        )
         return await self._communication.publish(
             Conversation(input.session_id, input.conversation), event
         )

@@ -265,6 +265,7 @@ class AgentWebSocketSDK:
                 lean_turn=settings.lean_turn,
                 ask_before_acting=settings.ask_before_acting,
                 question_timeout_seconds=settings.question_timeout_seconds,
+                visible_steps=settings.visible_steps,
             ),
             id=session_workflow_id(session.session_id),
             task_queue=settings.task_queue,

@@ -208,7 +208,7 @@ class FeedbackReply(BaseModel):
     rating: str
 
 
-@router.put("/feedback", responses=errors.responses(401, 404, 503))
+@router.put("/feedback", responses=errors.responses(400, 401, 404, 503))
 async def give_feedback(body: Feedback, edge: Edge, session_token: str) -> FeedbackReply:
     """Rate a reply (thumbs up or down, reasons, a comment); rating again replaces it."""
     session = await edge.sdk.session(session_token)

@@ -211,6 +211,10 @@ class Settings(BaseSettings):
     # release without questions cannot replay such a session: keep it false during a rolling
     # deploy from that release, true once its workers are gone.
     ask_before_acting: bool = True
+    # Visible steps (issue 15): sessions started now show each capability run as a step of
+    # its reply. Workers of a release without steps cannot replay such a session: keep it
+    # false during a rolling deploy from that release, true once its workers are gone.
+    visible_steps: bool = True
 
     @property
     def idle_timeout(self) -> timedelta:

@@ -83,7 +83,9 @@ class ChatSessionWorkflow:
         self._turns_this_run = 0
         self._last_message_at = workflow.now()
         self._failure: BaseException | None = None
-        self._turns = TurnPipeline(input.session_id, lean=input.lean_turn)
+        self._turns = TurnPipeline(
+            input.session_id, lean=input.lean_turn, steps=input.visible_steps
+        )
         self._questions = QuestionDesk(
             input.session_id, timedelta(seconds=input.question_timeout_seconds), self._resume_turn
         )

@@ -187,6 +187,9 @@ class ChatSessionInput:
     ask_before_acting: bool = False
     # An unanswered question expires after this long.
     question_timeout_seconds: float = 7 * 24 * 3600
+    # Show each capability run as a step of its reply (workflows/turn_steps.py). Off in runs
+    # begun before steps existed, and wherever a worker without them may take the session over.
+    visible_steps: bool = False
     # Carried over continue-as-new.
     conversations: dict[AgentType, ConversationState] = field(default_factory=dict)
     recent_acks: dict[str, SubmitMessageResult] = field(default_factory=dict)

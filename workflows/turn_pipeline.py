@@ -25,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
         PostOffice,
         ReadMessageInput,
         RecordReplyInput,
+        StepRecord,
         TurnFailedInput,
         reply_id,
     )
@@ -32,7 +33,6 @@ with workflow.unsafe.imports_passed_through():
     from agents.catalog import AgentType
     from agents.replies import CapabilityOutcome
     from foundations.errors import ErrorCode
-    from foundations.server_events import RecordedStep
 
 from workflows.session_payloads import Turn
 from workflows.turn_steps import STEPS_PATCH, StepRunner
@@ -67,7 +67,7 @@ CAPABILITY_RETRY = RetryPolicy(maximum_attempts=3, initial_interval=timedelta(se
 class TurnPipeline:
     """Runs the turns of one session, and stops the replies the user asks to stop."""
 
-    def __init__(self, session_id: str, lean: bool = False) -> None:
+    def __init__(self, session_id: str, lean: bool = False, steps: bool = False) -> None:
         self._session_id = session_id
         # The reply activity records the reply itself (ChatSessionInput.lean_turn).
         self._lean = lean
@@ -77,7 +77,8 @@ class TurnPipeline:
         self._cancelled: set[str] = set()
         # Where a turn waits for the person (workflows/questions.py); set by the session.
         self.questions: QuestionDesk | None = None
-        # Capability runs shown as steps of their reply (workflows/turn_steps.py).
+        # Capability runs shown as steps of their reply (ChatSessionInput.visible_steps).
+        self._visible_steps = steps
         self._steps = StepRunner(
             session_id,
             (LOCAL_STEP_TIMEOUT, TURN_STEP_RETRY),
@@ -175,7 +176,7 @@ class TurnPipeline:
 
     async def _capability_outcome(
         self, conversation: AgentType, turn: Turn, decision: RouteDecision
-    ) -> tuple[CapabilityOutcome | None, list[RecordedStep] | None]:
+    ) -> tuple[CapabilityOutcome | None, list[StepRecord] | None]:
         """Run the capability as decided, or as the person's answer changed it, as a step."""
         request = decision.capability
         resolution = turn.resolution
@@ -188,7 +189,7 @@ class TurnPipeline:
             request = resolution.request
         if request is None:
             return None, None
-        if not workflow.patched(STEPS_PATCH):
+        if not (self._visible_steps and workflow.patched(STEPS_PATCH)):
             return await self._run_capability(request, conversation), None
         outcome, step = await self._steps.run(
             conversation,
@@ -223,7 +224,7 @@ class TurnPipeline:
         turn: Turn,
         author: AgentType,
         capability: CapabilityOutcome | None,
-        steps: list[RecordedStep] | None = None,
+        steps: list[StepRecord] | None = None,
     ) -> GeneratedReply:
         # A regenerated reply has an id of its own (Turn.reply_id).
         reply = turn.reply_id or reply_id(turn.message_id)

@@ -3,12 +3,15 @@
 A step publishes `step_started` before the capability runs and `step_finished` after it
 (done, failed with the reason, or cancelled when the user stopped the reply or edited the
 message meanwhile); the reply's history entry keeps the finished steps, so a reloaded page
-shows them too. Turns of runs begun before steps existed keep their old command sequence:
-the whole thing sits behind the `visible-steps` patch (see TurnPipeline.run).
+shows them too. Sessions begun before steps existed, or while a worker without them may take
+the session over (a rolling deploy), keep their old command sequence: steps run only when the
+session's input says so (ChatSessionInput.visible_steps, from VISIBLE_STEPS) and behind the
+`visible-steps` patch (see TurnPipeline.run).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 from temporalio import workflow
@@ -17,11 +20,10 @@ from temporalio.exceptions import ActivityError, CancelledError
 
 with workflow.unsafe.imports_passed_through():
     from activities.orchestration import Orchestration, RunCapabilityInput
-    from activities.post_office import PostOffice, PublishStepInput
+    from activities.post_office import PostOffice, PublishStepInput, StepRecord
     from agents.capabilities import CapabilityRequest
     from agents.catalog import AgentType
     from agents.replies import CapabilityOutcome
-    from foundations.server_events import RecordedStep, StepFinished, StepStarted
 
 STEPS_PATCH = "visible-steps"
 # A step's inputs in short: the summary is a line, not the inputs themselves.
@@ -81,22 +83,20 @@ class StepRunner:
         message_id: str,
         reply: str,
         request: CapabilityRequest,
-    ) -> tuple[CapabilityOutcome, RecordedStep]:
+    ) -> tuple[CapabilityOutcome, StepRecord]:
         """Run the capability between `step_started` and `step_finished` events of `reply`."""
         name = request.capability.value
-        step_id = f"{reply}:{name}"
-        author = request.liaison
-        started_at = workflow.now()
-        await self._publish(
+        step = PublishStepInput(
+            self._session_id,
             conversation,
-            started=StepStarted(
-                agent_type=author,
-                message_id=reply,
-                step_id=step_id,
-                name=name,
-                summary=step_summary(request),
-            ),
+            author=request.liaison,
+            message_id=reply,
+            step_id=f"{reply}:{name}",
+            name=name,
+            summary=step_summary(request),
         )
+        started_at = workflow.now()
+        await self._publish(step)
         handle = workflow.start_activity_method(
             Orchestration.run_capability,
             RunCapabilityInput(self._session_id, request, conversation),
@@ -104,7 +104,7 @@ class StepRunner:
             retry_policy=self._capability_retry,
         )
         self._running[message_id] = handle
-        outcome_name: str = "done"
+        outcome_name = "done"
         reason: str | None = None
         try:
             outcome = await handle
@@ -121,35 +121,17 @@ class StepRunner:
         finally:
             del self._running[message_id]
         duration_ms = int((workflow.now() - started_at).total_seconds() * 1000)
-        finished = StepFinished(
-            agent_type=author,
-            message_id=reply,
-            step_id=step_id,
-            outcome=outcome_name,  # type: ignore[arg-type]
-            reason=reason,
-            duration_ms=duration_ms,
+        await self._publish(
+            dataclasses.replace(step, outcome=outcome_name, reason=reason, duration_ms=duration_ms)
         )
-        await self._publish(conversation, finished=finished)
-        step = RecordedStep(
-            step_id=step_id,
-            name=name,
-            summary=step_summary(request),
-            outcome=finished.outcome,
-            reason=reason,
-            duration_ms=duration_ms,
-        )
-        return outcome, step
+        record = StepRecord(step.step_id, name, step.summary, outcome_name, duration_ms, reason)
+        return outcome, record
 
-    async def _publish(
-        self,
-        conversation: AgentType,
-        started: StepStarted | None = None,
-        finished: StepFinished | None = None,
-    ) -> None:
+    async def _publish(self, step: PublishStepInput) -> None:
         try:
             await workflow.execute_local_activity_method(
                 PostOffice.publish_step,
-                PublishStepInput(self._session_id, conversation, started, finished),
+                step,
                 start_to_close_timeout=self._local_timeout,
                 retry_policy=self._local_retry,
             )

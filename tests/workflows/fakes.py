@@ -22,6 +22,7 @@ from activities.orchestration import RunCapabilityInput
 from activities.post_office import (
     ForgetSessionInput,
     HandoffInput,
+    PublishStepInput,
     ReadMessageInput,
     RecordReplyInput,
     RecordResult,
@@ -64,6 +65,9 @@ class FakeTurnActivities:
     questions_asked: list[AskInput] = field(default_factory=list)
     questions_resolved: list[ResolveInput] = field(default_factory=list)
     forgotten: list[ForgetSessionInput] = field(default_factory=list)
+    steps_published: list[PublishStepInput] = field(default_factory=list)
+    # Capability runs wait on this event when one is set.
+    hold_capability: asyncio.Event | None = None
     _seq: dict[AgentType, int] = field(default_factory=lambda: defaultdict(int))
     _seqs: dict[str, int] = field(default_factory=dict)
 
@@ -123,6 +127,8 @@ class FakeTurnActivities:
     @activity.defn(name="run_capability")
     async def run_capability(self, input: RunCapabilityInput) -> CapabilityOutcome:
         self.capabilities_run.append(input)
+        if self.hold_capability is not None:
+            await self.hold_capability.wait()
         return CapabilityOutcome(input.request.capability.value, True, "3 rows, 2 columns")
 
     @activity.defn(name="ask")
@@ -168,6 +174,11 @@ class FakeTurnActivities:
         self.replies_recorded.append(input)
         return RecordResult("9-0", 0, True)
 
+    @activity.defn(name="publish_step")
+    async def publish_step(self, input: PublishStepInput) -> str:
+        self.steps_published.append(input)
+        return "9-2"
+
     @activity.defn(name="report_turn_failure")
     async def report_turn_failure(self, input: TurnFailedInput) -> str:
         self.failures.append(input)
@@ -188,6 +199,7 @@ class FakeTurnActivities:
             self.report_turn_failure,
             self.ask,
             self.resolve,
+            self.publish_step,
         ]
 
     def replies_for(self, conversation: AgentType) -> list[str]:

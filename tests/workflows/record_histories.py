@@ -23,6 +23,7 @@ from tests.conftest import start_workflow_env
 from tests.workflows.fakes import FakeTurnActivities, fake_worker
 from tests.workflows.test_chat_session import Session
 from workflows.chat_session import CancelReplyInput, ChatSessionWorkflow
+from workflows.session_payloads import EditMessageInput, RegenerateInput
 
 HISTORIES = Path(__file__).parent / "histories"
 FORCE = "--force" in sys.argv
@@ -97,6 +98,31 @@ async def record() -> None:
             await budget.handle.result()
             history = await budget.handle.fetch_history()
             _write("pending_texts_read_back_closed", history)
+
+            # Visible steps, a regenerated reply (clicked twice) and an edit of a message whose
+            # reply is streaming.
+            steps = Session(env, task_queue, fakes, "recorded-steps", visible_steps=True)
+            fakes.capability_for["summarize my sales.csv"] = Capability.SUMMARIZE_CSV
+            edited = fakes.hold["tell me everything"] = asyncio.Event()
+            ran = await steps.send(AgentType.INSIGHTS_LIAISON, "summarize my sales.csv", "s-1")
+            await steps.replies(13)
+            regenerate = RegenerateInput(
+                AgentType.INSIGHTS_LIAISON, f"r-{ran.message_id}", "s-2", seq=ran.seq
+            )
+            for _ in range(2):
+                await steps.handle.execute_update(ChatSessionWorkflow.regenerate_reply, regenerate)
+            await steps.replies(14)
+            streaming = await steps.send(AgentType.GUIDE, "tell me everything", "s-3")
+            await asyncio.wait_for(fakes.started["tell me everything"].wait(), 10)
+            await steps.handle.execute_update(
+                ChatSessionWorkflow.edit_message,
+                EditMessageInput(AgentType.GUIDE, streaming.message_id, "tell me less", "s-4"),
+            )
+            await steps.replies(16)
+            edited.set()
+            await steps.handle.signal(ChatSessionWorkflow.close_session)
+            await steps.handle.result()
+            _write("steps_regenerate_edit", await steps.handle.fetch_history())
 
 
 if __name__ == "__main__":

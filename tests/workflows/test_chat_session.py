@@ -52,6 +52,8 @@ class Session:
     lean_turn: bool = False
     # Capability turns may ask the person first (tests/workflows/test_questions.py).
     ask_before_acting: bool = False
+    # Capability runs shown as steps (sessions the edge starts now).
+    visible_steps: bool = False
 
     def start_operation(
         self, max_turns_per_run: int
@@ -64,6 +66,7 @@ class Session:
                 max_turns_per_run=max_turns_per_run,
                 lean_turn=self.lean_turn,
                 ask_before_acting=self.ask_before_acting,
+                visible_steps=self.visible_steps,
             ),
             id=session_workflow_id(self.session_id),
             task_queue=self.task_queue,
