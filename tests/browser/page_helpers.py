@@ -54,13 +54,6 @@ def send(page: Page, box_label: str, message: str) -> None:
     box.press("Enter")
 
 
-def approve(log: Locator) -> None:
-    """Approve what the liaison proposes: capabilities that keep something ask first."""
-    asked = log.locator('li[data-role="question"][data-outcome="open"]')
-    asked.get_by_role("button", name="Approve", exact=True).click()
-    expect(asked).to_have_count(0)
-
-
 def wait_for_replies(log: Locator, count: int) -> None:
     """Until the thread holds `count` finished replies and nothing is still streaming."""
     expect(log.locator('li[data-role="assistant"][data-state="complete"]')).to_have_count(count)

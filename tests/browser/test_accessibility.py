@@ -75,17 +75,8 @@ def test_a_liaison_chat_with_a_reply_has_no_serious_violations(
         "Write an SOP for onboarding a new hire: 1. create their accounts 2. ship the laptop",
     )
     log = liaison_log(page, "Operations")
-    # Drafting an SOP asks first: the approval card, with its inputs and buttons.
-    approve = log.get_by_role("button", name="Approve", exact=True)
-    expect(approve).to_be_visible()
-    screenshots.take(page, "liaison-approval")
-    expect_accessible(page)
-    approve.click()
     wait_for_replies(log, 1)
-    expect(log.locator('li[data-role="assistant"]').get_by_role("checkbox")).to_have_count(2)
-    # Rated, with the reasons and comment open.
-    log.get_by_role("button", name="Bad reply").click()
-    expect(log.get_by_role("group", name="Reasons (optional)")).to_be_visible()
+    expect(log.get_by_role("checkbox")).to_have_count(2)
     screenshots.take(page, "liaison-reply")
     expect_accessible(page)
 

@@ -10,8 +10,9 @@ import httpx
 import pytest
 from playwright.async_api import expect
 
+from agents.builtin import BuiltInResponder
 from tests.browser.conftest import TIMEOUT_MS, Screenshots
-from tests.browser.slow_page import slow_page
+from tests.browser.own_stack import own_page
 from tests.stack import RunningStack
 
 pytestmark = pytest.mark.browser
@@ -23,7 +24,8 @@ EDITED = "What should a good onboarding checklist contain?"
 async def test_edit_and_resend_during_a_streaming_reply_cancels_it_and_answers_the_edit(
     stack: RunningStack, screenshots: Screenshots
 ) -> None:
-    async with slow_page(stack, timedelta(milliseconds=150)) as page:
+    slow = BuiltInResponder(delta_delay=timedelta(milliseconds=150))
+    async with own_page(stack, slow) as page:
         box = page.get_by_role("textbox", name="Message the Operations liaison")
         await box.fill(FIRST)
         await box.press("Enter")

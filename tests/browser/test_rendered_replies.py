@@ -7,13 +7,7 @@ import pytest
 from playwright.sync_api import Dialog, Page, expect
 
 from tests.browser.conftest import Screenshots
-from tests.browser.page_helpers import (
-    approve,
-    expect_connected,
-    liaison_log,
-    send,
-    wait_for_replies,
-)
+from tests.browser.page_helpers import expect_connected, liaison_log, send, wait_for_replies
 from tests.stack import RunningStack
 
 pytestmark = pytest.mark.browser
@@ -31,7 +25,6 @@ def test_an_sop_checklist_renders_as_checkboxes(
         "2. ship the laptop 3. book the intro call",
     )
     log = liaison_log(page, "Operations")
-    approve(log)
     wait_for_replies(log, 1)
     reply = log.locator('li[data-role="assistant"] .content')
     boxes = reply.get_by_role("checkbox")
@@ -64,7 +57,6 @@ def test_a_roadmap_renders_its_bullets_as_a_list(
         "Outline a roadmap: we want to grow revenue 20% by Q4 and cut churn to 5% by June",
     )
     log = liaison_log(page, "Business Outcomes")
-    approve(log)
     wait_for_replies(log, 1)
     reply = log.locator('li[data-role="assistant"] .content')
     expect(reply.locator("ul > li")).to_have_count(2)
@@ -94,7 +86,6 @@ def test_html_and_script_in_a_reply_show_as_text(
         f"Outline a roadmap: we want to grow revenue {attack} 20% by Q4",
     )
     log = liaison_log(page, "Business Outcomes")
-    approve(log)
     wait_for_replies(log, 1)
     reply = log.locator('li[data-role="assistant"] .content')
     expect(reply).to_contain_text(attack)

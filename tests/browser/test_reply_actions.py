@@ -15,7 +15,6 @@ from playwright.sync_api import Locator, Page, expect
 from tests.browser.conftest import ROOT, Screenshots
 from tests.browser.page_helpers import (
     Frames,
-    approve,
     expect_connected,
     liaison_log,
     send,
@@ -56,7 +55,6 @@ def test_steps_show_in_the_reply_and_are_restored_after_a_reload(
 ) -> None:
     log = operations(page)
     send(page, "Message the Operations liaison", SOP)
-    approve(log)
     wait_for_replies(log, 1)
 
     def expect_step_shown() -> None:
