@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from agents.catalog import AgentType
 from api.agent_sdk import AgentConnection, AgentWebSocketSDK, MessageRefused
 from api.frames import EditMessageFrame, Feedback, RegenerateFrame
 from foundations import metrics
@@ -54,7 +55,7 @@ async def give_feedback(
         in_reply_to=reply.get("in_reply_to") or "",
         rating=feedback.rating,
         conversation=conversation.agent_type,
-        author=reply["agent_type"],
+        author=AgentType(reply["agent_type"]),
         given_at=datetime.now(UTC).isoformat(),
         reasons=list(feedback.reasons),
         comment=feedback.comment,
@@ -105,6 +106,7 @@ async def regenerate(
             seq=int(asked["seq"]),
             event_id=str(asked.get("event_id", "")),
             latest=latest.get("message_id") == frame.message_id,
+            message=str(asked["content"]),
         ),
     )
 

@@ -21,6 +21,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.intake import AcceptMessageInput, Intake
     from activities.post_office import PostOffice, RecordResult, RecordUserMessageInput
     from activities.traffic_cop import AdmitInput, TrafficCop
+    from agents.catalog import AgentType
     from foundations.admission import Admission
 
 from workflows.session_payloads import ChatSessionInput, SubmitMessageInput
@@ -89,6 +90,18 @@ async def admit(
         retry_policy=ADMISSION_RETRY,
     )
     return Admitted(id, recorded, now)
+
+
+async def admit_again(session: ChatSessionInput, conversation: AgentType, message: str) -> None:
+    """Count a regenerated turn like a message (limits, policy, a live session); raises the
+    refusal. A regenerate runs the agent again, so it cannot be a way around the limits."""
+    admission = await workflow.execute_local_activity_method(
+        TrafficCop.admit_message,
+        AdmitInput(session.session_id, session.user_id, conversation, message),
+        start_to_close_timeout=LOCAL_STEP_TIMEOUT,
+        retry_policy=ADMISSION_RETRY,
+    )
+    _refuse_unless_admitted(admission)
 
 
 def _refuse_unless_admitted(admission: Admission) -> None:

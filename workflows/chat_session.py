@@ -27,7 +27,7 @@ with workflow.unsafe.imports_passed_through():
     from foundations import tracing
     from foundations.errors import ErrorCode
 
-from workflows.admission import admit
+from workflows.admission import admit, admit_again
 from workflows.question_payloads import AnswerQuestionInput, AnswerQuestionResult
 from workflows.questions import QuestionDesk
 from workflows.session_payloads import (
@@ -233,6 +233,7 @@ class ChatSessionWorkflow:
                     "Only the latest reply of a conversation can be regenerated.",
                     type=ErrorCode.NOT_LATEST_REPLY,
                 )
+            await admit_again(self._input, input.conversation, input.message)
             message_id = answered_message_id(input.reply_id)
             self._conversation(input.conversation).pending.append(
                 Turn(
@@ -263,10 +264,12 @@ class ChatSessionWorkflow:
 
     @workflow.update
     async def edit_message(self, input: EditMessageInput) -> SubmitMessageResult:
-        """Stop the reply to the edited message if it is still coming, then accept the new
-        text as a message that refers to the old one (`message_edited` tells every tab)."""
+        """Accept the new text as a message that refers to the old one (`message_edited` tells
+        every tab), then stop the old message's reply if it is still coming. A refused edit
+        (a limit, the policy) leaves the old reply alone."""
+        result = await self._accept(input.submitted(), edits=input.edits)
         self.cancel_reply(CancelReplyInput(input.conversation, input.edits))
-        return await self._accept(input.submitted(), edits=input.edits)
+        return result
 
     @edit_message.validator
     def validate_edit_message(self, input: EditMessageInput) -> None:

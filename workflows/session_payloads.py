@@ -143,6 +143,8 @@ class RegenerateInput:
     event_id: str = ""
     # False when a newer reply already replaced `reply_id`: only a duplicate is answered.
     latest: bool = True
+    # The message's text, admitted again (rate limits and policy count a regenerate too).
+    message: str = ""
 
 
 @dataclass

@@ -232,8 +232,8 @@ export const ERROR_ADVICE: Record<ErrorCode, string> = {
   unknown_question: "Reload the page.",
   question_closed: "It was answered already, or it expired.",
   invalid_answer: "Check the answer, then send it again.",
-  unknown_message: "Reload the page.",
-  not_latest_reply: "Only the latest reply can be regenerated; reload the page.",
+  unknown_message: "Reload the page; that message is no longer in this conversation.",
+  not_latest_reply: "Only the latest reply can be regenerated.",
 };
 
 export function adviceFor(code: string): string {

@@ -10,6 +10,7 @@ from temporalio.exceptions import ApplicationError
 
 from agents.capabilities import Capability
 from agents.catalog import AgentType
+from foundations.admission import Admission
 from foundations.errors import ErrorCode
 from tests.workflows import test_chat_session
 from tests.workflows.test_chat_session import GUIDE, Session
@@ -142,6 +143,17 @@ async def test_regenerating_a_reply_that_is_no_longer_the_latest_is_refused(
     assert refused.value.cause.type == ErrorCode.NOT_LATEST_REPLY
 
 
+async def test_a_regenerate_counts_against_the_limits_like_a_message(session: Session) -> None:
+    ack = await session.send(GUIDE, "hello")
+    await session.replies(1)
+    session.fakes.refuse_with = Admission(False, ErrorCode.RATE_LIMITED, "Slow down.")
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await _regenerate(session, f"r-{ack.message_id}", "regen-3", ack.seq)
+    assert isinstance(refused.value.cause, ApplicationError)
+    assert refused.value.cause.type == ErrorCode.RATE_LIMITED
+    assert [r.message for r in session.fakes.replies_started] == ["hello"]
+
+
 async def test_editing_a_message_stops_its_streaming_reply_and_answers_the_new_text(
     session: Session,
 ) -> None:
@@ -160,3 +172,20 @@ async def test_editing_a_message_stops_its_streaming_reply_and_answers_the_new_t
     assert fakes.recorded_users[edited.message_id].edits == ack.message_id
     # Both versions stay recorded.
     assert ack.message_id in fakes.recorded_users
+
+
+async def test_a_refused_edit_leaves_the_streaming_reply_alone(session: Session) -> None:
+    fakes = session.fakes
+    release = fakes.hold["a long story"] = asyncio.Event()
+    ack = await session.send(GUIDE, "a long story")
+    await asyncio.wait_for(fakes.started["a long story"].wait(), 10)
+    fakes.refuse_with = Admission(False, ErrorCode.RATE_LIMITED, "Slow down.")
+    with pytest.raises(WorkflowUpdateFailedError):
+        await session.handle.execute_update(
+            ChatSessionWorkflow.edit_message,
+            EditMessageInput(GUIDE, ack.message_id, "a short story", "edit-2"),
+        )
+    release.set()
+    await session.replies(1)
+    [reply] = fakes.replies_recorded
+    assert (reply.cancelled, reply.content) == (False, "reply to a long story")
