@@ -171,6 +171,30 @@ describe("questions", () => {
   });
 });
 
+describe("questions of an edited message", () => {
+  it("stay with the message under its new id", () => {
+    const state = run(
+      accepted,
+      frame({
+        type: "message_edited",
+        message_id: "m-1",
+        new_message_id: "m-2",
+        message: "Draft my SOP: 1. a 2. b",
+      }),
+      frame({
+        type: "question_asked",
+        question_id: "q3",
+        kind: "approval",
+        in_reply_to: "m-2",
+        prompt: "Draft it?",
+        deadline: "2099-01-01T00:00:00Z",
+      }),
+      approval,
+    );
+    expect(state.items.map((item) => item.key)).toEqual(["m-2", "question:q1", "question:q3"]);
+  });
+});
+
 describe("steps", () => {
   const started = frame({
     type: "step_started",
@@ -221,6 +245,27 @@ describe("steps", () => {
     expect(answer.content).toBe("Here it is");
     expect(answer.state).toBe("complete");
     expect(answer.steps).toHaveLength(1);
+  });
+
+  it("keep their place when the reply restarts, and show a stopped step as cancelled", () => {
+    const state = run(
+      accepted,
+      started,
+      frame({ type: "chat_chunk", message_id: "r-1", delta: "Par" }),
+      frame({ type: "reply_restarted", message_id: "r-1" }),
+      frame({
+        type: "step_finished",
+        message_id: "r-1",
+        step_id: "s1",
+        outcome: "cancelled",
+        duration_ms: 5,
+      }),
+    );
+    const [, answer] = messages(state);
+    expect(answer.content).toBe("");
+    expect(answer.steps?.map((step) => [step.name, step.outcome])).toEqual([
+      ["draft_sop", "cancelled"],
+    ]);
   });
 
   it("are restored from the history", () => {
