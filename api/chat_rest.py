@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, FastAPI, Path, Query, Request
 from pydantic import AfterValidator, BaseModel, Field
 
+from activities.post_office import reply_id
 from agents.catalog import AgentType, Pillar
 from api import errors, questions, reply_actions
 from api.agent_sdk import AgentConnection, AgentWebSocketSDK, FellBehind, MessageRefused
@@ -24,7 +25,7 @@ from api.frames import (
 from foundations import server_events
 from foundations.communication import Conversation
 from foundations.errors import EMPTY_MESSAGE, ErrorCode
-from foundations.server_events import ChatResponse, Error
+from foundations.server_events import ChatResponse, Error, QuestionAsked
 from foundations.sessions import SessionStatus
 
 router = APIRouter(prefix="/api/chat", tags=["chat"])
@@ -69,6 +70,10 @@ class ChatReply(BaseModel):
     agent_type: str
     pillar: str | None
     message: str
+    # Set when the turn waits for the person instead: `message` is the question's prompt and
+    # `reply_id` the reply to come; answer with POST /api/chat/questions/{question_id}/answer,
+    # and the reply lands in the history.
+    question: dict[str, Any] | None = None
 
 
 class SessionCreated(BaseModel):
@@ -286,6 +291,7 @@ async def _turn(
         agent_type=reply["agent_type"],
         pillar=reply["pillar"],
         message=reply["message"],
+        question=reply.get("question"),
     )
 
 
@@ -319,6 +325,14 @@ async def _reply_to(
                 "agent_type": event.agent_type.value,
                 "pillar": event.pillar.value if event.pillar else None,
                 "message": event.message,
+            }
+        if isinstance(event, QuestionAsked) and event.in_reply_to == message_id:
+            return {
+                "message_id": reply_id(message_id),
+                "agent_type": event.agent_type.value,
+                "pillar": event.pillar.value if event.pillar else None,
+                "message": event.prompt,
+                "question": event.model_dump(mode="json"),
             }
         if isinstance(event, Error) and event.in_reply_to == message_id:
             raise EdgeError(event.code, event.message)

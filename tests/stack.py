@@ -82,9 +82,7 @@ def running_stack() -> Iterator[RunningStack]:
             "CLIENT_SOCKETS_PER_MINUTE": "1000000",
             # Capabilities run at once here, as the tests written before questions expect;
             # tests/integration/test_questions.py runs an edge and worker that ask first.
-            "CAPABILITY_ASKS_FIRST": json.dumps(
-                {"parse_file": False, "build_sop": False, "outline_roadmap": False}
-            ),
+            "ASK_BEFORE_ACTING": "false",
         }
         start_worker(processes, env, logs)
         start_api(processes, env, api_port, logs)

@@ -35,6 +35,8 @@ def settings_for(stack: RunningStack) -> Settings:
         user_messages_per_minute=10_000,
         client_sessions_per_minute=1_000_000,
         client_sockets_per_minute=1_000_000,
+        # Capabilities run at once, as on the shared stack; questions have their own tests.
+        ask_before_acting=False,
     )
 
 

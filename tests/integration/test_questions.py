@@ -29,7 +29,7 @@ SOP_REQUEST = (
 @pytest.fixture
 async def ws_url(stack: RunningStack) -> AsyncIterator[str]:
     """An edge and a worker with the default policy: drafting an SOP asks first."""
-    settings = settings_for(stack)
+    settings = settings_for(stack).model_copy(update={"ask_before_acting": True})
     async with run_worker(settings, BuiltInResponder()), serve_edge(settings) as url:
         yield url
 
@@ -127,6 +127,20 @@ async def test_an_sop_draft_is_listed_and_answered_over_rest(ws_url: str) -> Non
         assert (unknown.status_code, unknown.json()["code"]) == (404, "unknown_question")
         listed = await http.get("/api/chat/questions", params={"session_token": token})
         assert listed.json()["questions"] == []
+        # A REST turn that asks returns the question instead of waiting for a reply.
+        turn = await http.post(
+            "/api/chat/liaison",
+            json={
+                "message": "Write an SOP for onboarding",
+                "pillar": "operations",
+                "session_token": token,
+            },
+            timeout=60,
+        )
+        assert turn.status_code == 200
+        # The steps described earlier in the conversation are found: it asks to approve.
+        assert turn.json()["question"]["kind"] == "approval"
+        assert turn.json()["message"] == turn.json()["question"]["prompt"]
 
 
 async def test_a_missing_file_is_asked_for_and_the_upload_resumes_the_turn(ws_url: str) -> None:
