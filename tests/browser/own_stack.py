@@ -27,7 +27,9 @@ async def own_page(
     default settings (capabilities that keep something ask first) and `agent`."""
     require_browser()
     # The edge's port is chosen when it starts, so its own origin cannot be listed up front.
-    settings = settings_for(stack).model_copy(update={"allowed_origins": ["*"]})
+    # Sessions ask before acting, as a real deployment's do (test edges default to not asking).
+    update = {"allowed_origins": ["*"], "ask_before_acting": True}
+    settings = settings_for(stack).model_copy(update=update)
     async with (
         run_worker(settings, agent or BuiltInResponder()),
         serve_edge(settings) as ws_url,
