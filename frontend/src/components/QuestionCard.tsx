@@ -156,12 +156,14 @@ function ApprovalControls({
     };
     return (
       <form className="question-edit" onSubmit={save} aria-label="Edit the inputs">
-        {Object.keys(inputs).map((name) => (
+        {Object.keys(inputs).map((name, index) => (
           <div key={name} className="question-field">
             <label htmlFor={`${formId}-${name}`}>{name}</label>
             <textarea
               id={`${formId}-${name}`}
               rows={2}
+              // The keyboard lands where the editing starts.
+              autoFocus={index === 0}
               value={editing[name]}
               onChange={(event) => setEditing({ ...editing, [name]: event.target.value })}
             />
