@@ -3,7 +3,9 @@ session's workflow (the authority on the first answer). The socket and REST both
 
 from __future__ import annotations
 
-from temporalio.client import WorkflowUpdateFailedError
+import asyncio
+
+from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.service import RPCError, RPCStatusCode
 
 from agents.catalog import AgentType
@@ -71,12 +73,18 @@ async def answer_question(
         ChatSessionWorkflow.run, session_workflow_id(session_id)
     )
     try:
-        return await handle.execute_update(
-            ChatSessionWorkflow.answer_question,
-            AnswerQuestionInput(question_id, **answer.model_dump(exclude_none=True)),
-        )
+        # Bounded as a message is: with no worker to take the update, the client hears so.
+        async with asyncio.timeout(edge.settings.message_submit_timeout_seconds):
+            return await handle.execute_update(
+                ChatSessionWorkflow.answer_question,
+                AnswerQuestionInput(question_id, **answer.model_dump(exclude_none=True)),
+            )
     except WorkflowUpdateFailedError as error:
         raise refusal(error) from None
+    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
+        raise EdgeError(
+            ErrorCode.UNAVAILABLE, "The answer was not taken in time; send it again."
+        ) from None
     except RPCError as error:
         if error.status is RPCStatusCode.NOT_FOUND:
             raise EdgeError(

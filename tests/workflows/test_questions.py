@@ -28,15 +28,20 @@ OPERATIONS = AgentType.OPERATIONS_LIAISON
 DRAFT = "write an SOP for onboarding"
 
 
-@pytest.fixture
-async def session(workflow_env: WorkflowEnvironment) -> AsyncIterator[Session]:
+def asking_session(env: WorkflowEnvironment) -> Session:
+    """A session started as the edge starts them now, whose SOP drafts ask for approval."""
     fakes = FakeTurnActivities()
     fakes.capability_for[DRAFT] = Capability.BUILD_SOP
     fakes.ask_kind[Capability.BUILD_SOP] = "approval"
-    task_queue = f"test-{uuid.uuid4()}"
-    session = Session(
-        workflow_env, task_queue, fakes, uuid.uuid4().hex, lean_turn=True, ask_before_acting=True
+    return Session(
+        env, f"test-{uuid.uuid4()}", fakes, uuid.uuid4().hex, lean_turn=True, ask_before_acting=True
     )
+
+
+@pytest.fixture
+async def session(workflow_env: WorkflowEnvironment) -> AsyncIterator[Session]:
+    session = asking_session(workflow_env)
+    fakes, task_queue = session.fakes, session.task_queue
     async with fake_worker(workflow_env.client, task_queue, fakes):
         yield session
         await _close(session)
@@ -201,13 +206,8 @@ async def test_an_open_question_crosses_continue_as_new(session: Session) -> Non
 async def test_the_answer_resumes_the_turn_after_a_worker_restart(
     workflow_env: WorkflowEnvironment,
 ) -> None:
-    fakes = FakeTurnActivities()
-    fakes.capability_for[DRAFT] = Capability.BUILD_SOP
-    fakes.ask_kind[Capability.BUILD_SOP] = "approval"
-    task_queue = f"test-{uuid.uuid4()}"
-    session = Session(
-        workflow_env, task_queue, fakes, uuid.uuid4().hex, lean_turn=True, ask_before_acting=True
-    )
+    session = asking_session(workflow_env)
+    fakes, task_queue = session.fakes, session.task_queue
     # Uncached, so it leaves no sticky queue behind that time skipping would wait on.
     async with fake_worker(workflow_env.client, task_queue, fakes, cache=False):
         await session.send(OPERATIONS, DRAFT)
