@@ -8,7 +8,7 @@ import {
   type WebSocketLike,
 } from "./ChatSocket";
 import type { PendingStorage } from "./pendingMessages";
-import type { ErrorCode, ServerFrame } from "./protocol";
+import type { ErrorCode, MessageAcceptedFrame, ServerFrame } from "./protocol";
 import { SessionTokens, type TokenStorage } from "./sessionTokens";
 
 /** A WebSocket the test drives: it opens, receives and drops when told to. */
@@ -440,7 +440,7 @@ function chatMessages(socket: FakeSocket): Array<Record<string, unknown>> {
 function acknowledge(
   socket: FakeSocket,
   clientMessageId: string,
-  fields: Partial<Extract<ServerFrame, { type: "message_accepted" }>> = {},
+  fields: Partial<MessageAcceptedFrame> = {},
 ): void {
   socket.receive({
     type: "message_accepted",

@@ -252,6 +252,15 @@ export class ChatSocket {
     return this.transmit({ type: "cancel", message_id: messageId });
   }
 
+  /**
+   * Ask for a new version of a reply, or send an edited message; false when there is no open
+   * connection. The frame's client_message_id makes a repeat count once.
+   */
+  request(frame: Extract<ClientFrame, { type: "regenerate" | "edit_message" }>): boolean {
+    if (!this.ready) return false;
+    return this.transmit(frame);
+  }
+
   /** The client_message_ids of the messages sent but not acknowledged yet, oldest first. */
   get pending(): string[] {
     return [...this.outbox.keys()];

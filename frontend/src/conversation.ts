@@ -7,10 +7,19 @@ import {
   type AgentType,
   type ConversationRestoredFrame,
   type Pillar,
+  type QuestionAsked,
+  type Rating,
   type RecordedMessage,
   RETRYABLE_SEND_ERRORS,
   type ServerFrame,
 } from "./protocol";
+import {
+  applyRegenerated,
+  applyTurnFrame,
+  type QuestionItem,
+  restoreTurns,
+  type Step,
+} from "./turnItems";
 
 export interface InlineError {
   code: string;
@@ -42,6 +51,15 @@ export interface ThreadMessage {
   // A user message accepted while this page watched, whose reply has not arrived yet.
   awaitingReply?: boolean;
   error?: InlineError & { retryable: boolean };
+  // A reply's capability runs, in order.
+  steps?: Step[];
+  // The rating the server recorded for this reply.
+  feedback?: Rating;
+  // Earlier versions (an edited message's texts, a regenerated reply's), oldest first, and their ids.
+  earlier?: string[];
+  earlierIds?: string[];
+  // A regeneration of this reply was asked for and has not answered yet.
+  regenerating?: boolean;
 }
 
 export interface HandoffNotice {
@@ -54,7 +72,7 @@ export interface HandoffNotice {
   inReplyTo: string;
 }
 
-export type ThreadItem = ThreadMessage | HandoffNotice;
+export type ThreadItem = ThreadMessage | HandoffNotice | QuestionItem;
 
 export interface ConversationState {
   items: ThreadItem[];
@@ -71,6 +89,10 @@ export type ConversationAction =
   // or it waited too long for the server. The user may retry.
   | { type: "not_queued"; clientMessageId: string; error: InlineError }
   | { type: "notice"; notice: InlineError | null }
+  // The page asked for a new version of a reply (cleared by the reply, or by a refusal).
+  | { type: "regenerating"; messageId: string; active: boolean }
+  // A question the server lists as open; shown where its turn is in this conversation.
+  | { type: "open_question"; frame: QuestionAsked }
   | { type: "reset" };
 
 export const EMPTY_CONVERSATION: ConversationState = { items: [], notice: null, restored: false };
@@ -95,6 +117,11 @@ export function conversationReducer(
         error: { ...action.error, retryable: true },
       }));
     }
+    case "regenerating":
+      return update(state, action.messageId, (item) => ({ ...item, regenerating: action.active }));
+    case "open_question":
+      if (findMessage(state, action.frame.in_reply_to) === undefined) return state;
+      return applyTurnFrame(state, action.frame);
     case "frame":
       return applyFrame(state, action.frame);
   }
@@ -197,18 +224,19 @@ function applyFrame(state: ConversationState, frame: ServerFrame): ConversationS
       };
       const reply = findMessage(state, frame.message_id);
       const answered = answer(state, frame.in_reply_to);
-      if (reply === undefined) {
-        return append(answered, {
-          kind: "message",
-          key: frame.message_id,
-          role: "assistant",
-          author: frame.agent_type,
-          content: frame.message,
-          state: "complete",
-          ...finished,
-        });
-      }
-      return update(answered, reply.key, (item) => ({ ...item, ...finished }));
+      const done =
+        reply === undefined
+          ? append(answered, {
+              kind: "message",
+              key: frame.message_id,
+              role: "assistant",
+              author: frame.agent_type,
+              content: frame.message,
+              state: "complete",
+              ...finished,
+            })
+          : update(answered, reply.key, (item) => ({ ...item, ...finished }));
+      return { ...done, items: applyRegenerated(done.items, frame) };
     }
     case "reply_restarted": {
       const reply = findMessage(state, frame.message_id);
@@ -272,17 +300,16 @@ function applyFrame(state: ConversationState, frame: ServerFrame): ConversationS
       }
       return { ...state, notice: error };
     }
-    // Steps, ratings and edits are accepted by the protocol but not drawn by this view yet;
-    // questions are not thread messages: the page shows them apart.
-    case "session_created":
-    case "gap":
-    case "pong":
+    case "question_asked":
+    case "question_resolved":
     case "step_started":
     case "step_finished":
     case "feedback_recorded":
     case "message_edited":
-    case "question_asked":
-    case "question_resolved":
+      return applyTurnFrame(state, frame);
+    case "session_created":
+    case "gap":
+    case "pong":
       return state;
   }
 }
@@ -348,7 +375,7 @@ function restore(state: ConversationState, frame: ConversationRestoredFrame): Co
     const at = items.findIndex((other) => other.key === item.inReplyTo);
     items.splice(at === -1 ? items.length : at + 1, 0, item);
   }
-  return { ...state, items, restored: true };
+  return { ...state, items: restoreTurns(state.items, items, frame.messages), restored: true };
 }
 
 function failedReply(notice: RecordedMessage | undefined): ThreadMessage["error"] {

@@ -8,15 +8,21 @@ import type {
   ConversationRestored,
   Error as ErrorEvent,
   ErrorCode,
+  FeedbackRecorded,
   Gap,
   Handoff,
   MessageAccepted,
+  MessageEdited,
   Pillar,
   Pong,
+  QuestionAsked,
+  QuestionResolved,
   RecordedMessage,
   ReplyRestarted,
   ServerEvent,
   SessionCreated,
+  StepFinished,
+  StepStarted,
 } from "./server-events";
 
 export type { AgentType, ErrorCode, Pillar, RecordedMessage };
@@ -57,7 +63,28 @@ export type ClientFrame =
   | { type: "chat_message"; message: string; client_message_id?: string }
   | { type: "resume"; last_event_id: string }
   | { type: "ping" }
-  | { type: "cancel"; message_id: string };
+  | { type: "cancel"; message_id: string }
+  | { type: "regenerate"; message_id: string; client_message_id: string }
+  | { type: "edit_message"; message_id: string; message: string; client_message_id: string };
+
+/** What `answer_question` (and its REST twin) carries besides its type. */
+export interface QuestionAnswer {
+  decision?: "approve" | "edit" | "reject";
+  inputs?: Record<string, unknown>;
+  text?: string;
+  choice?: string;
+  upload?: string;
+}
+
+export type Rating = "up" | "down";
+
+/** What `feedback` (and `PUT /api/chat/feedback`) carries besides its type. */
+export interface Feedback {
+  message_id: string;
+  rating: Rating;
+  reasons?: string[];
+  comment?: string;
+}
 
 // --- server frames ---------------------------------------------------------------------------
 // Generated from the server's models (server-events.ts); the names below are the page's.
@@ -73,6 +100,16 @@ export type ErrorFrame = ErrorEvent;
 export type GapFrame = Gap;
 export type PongFrame = Pong;
 export type ServerFrame = ServerEvent;
+export type {
+  FeedbackRecorded,
+  MessageEdited,
+  QuestionAsked,
+  QuestionResolved,
+  StepFinished,
+  StepStarted,
+};
+export type QuestionKind = QuestionAsked["kind"];
+export type QuestionOutcome = QuestionResolved["outcome"];
 
 // Every server frame type: a type the server adds fails to compile here until the page knows it.
 const SERVER_FRAME_TYPES: Record<ServerFrame["type"], true> = {
@@ -86,12 +123,12 @@ const SERVER_FRAME_TYPES: Record<ServerFrame["type"], true> = {
   error: true,
   gap: true,
   pong: true,
+  question_asked: true,
+  question_resolved: true,
   step_started: true,
   step_finished: true,
   feedback_recorded: true,
   message_edited: true,
-  question_asked: true,
-  question_resolved: true,
 };
 
 /** A server frame from a text message, or null for anything this page cannot use. */
@@ -200,9 +237,9 @@ export const ERROR_ADVICE: Record<ErrorCode, string> = {
   unknown_message: "Reload the page; that message is no longer in this conversation.",
   not_latest_reply: "Only the latest reply can be regenerated.",
   too_many_shares: "Revoke a link of this chat before making another.",
-  unknown_question: "Reload the page to see the open questions.",
-  question_closed: "This question was already answered or has expired.",
-  invalid_answer: "Answer as the question asks.",
+  unknown_question: "Reload the page.",
+  question_closed: "It was answered already, or it expired.",
+  invalid_answer: "Check the answer, then send it again.",
 };
 
 export function adviceFor(code: string): string {

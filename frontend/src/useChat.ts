@@ -14,7 +14,16 @@ import {
   type ThreadMessage,
 } from "./conversation";
 import { MAX_PENDING_PER_CONVERSATION, pendingExpiryMs } from "./pendingMessages";
-import { type AgentType, liaisonOf, type Pillar } from "./protocol";
+import {
+  type AgentType,
+  type Feedback,
+  liaisonOf,
+  type Pillar,
+  type QuestionAnswer,
+  type ServerFrame,
+} from "./protocol";
+import { sessionTokens } from "./sessionTokens";
+import { answerQuestion, RequestRefused, sendFeedback } from "./turnRequests";
 
 export interface Connection {
   status: ConnectionStatus;
@@ -40,6 +49,14 @@ export interface Chat {
   stop(): void;
   dismissNotice(): void;
   reconnectNow(): void;
+  /** Answer a question of the liaison; rejects with the reason when it did not count. */
+  answer(questionId: string, answer: QuestionAnswer): Promise<void>;
+  /** Rate a reply; rejects with the reason when it was not recorded. */
+  rate(feedback: Feedback): Promise<void>;
+  /** Ask for a new version of the latest reply; a repeat while it is asked for sends nothing. */
+  regenerate(replyId: string): void;
+  /** Replace a sent message with new text: its reply stops if running, the new text is answered. */
+  edit(messageId: string, message: string): void;
 }
 
 const STARTING: Connection = { status: "connecting", retryAt: null, closedReason: null };
@@ -69,6 +86,8 @@ export function useChat(path: string, agentType: AgentType): Chat {
   const [cancelSupported, setCancelSupported] = useState(true);
   const socketRef = useRef<ChatSocket | null>(null);
   const cancelSentRef = useRef(false);
+  // Reply id -> the client_message_id its regeneration was asked with, until it answers.
+  const regeneratingRef = useRef(new Map<string, string>());
 
   useEffect(() => {
     dispatch({ type: "reset" });
@@ -133,6 +152,7 @@ export function useChat(path: string, agentType: AgentType): Chat {
             return;
           }
           dispatch({ type: "frame", frame });
+          settleRegeneration(regeneratingRef.current, frame, dispatch);
         }
       }
     });
@@ -173,6 +193,42 @@ export function useChat(path: string, agentType: AgentType): Chat {
     if (socketRef.current?.cancel(inProgress)) cancelSentRef.current = true;
   }, [inProgress]);
 
+  const answer = useCallback(async (questionId: string, body: QuestionAnswer) => {
+    await answerQuestion(requireToken(), questionId, body);
+  }, []);
+
+  const rate = useCallback(async (feedback: Feedback) => {
+    await sendFeedback(requireToken(), feedback);
+  }, []);
+
+  const regenerate = useCallback((replyId: string) => {
+    const asked = regeneratingRef.current;
+    // A double click: the first click's request stands.
+    if (asked.has(replyId)) return;
+    const clientMessageId = crypto.randomUUID();
+    const frame = {
+      type: "regenerate" as const,
+      message_id: replyId,
+      client_message_id: clientMessageId,
+    };
+    if (socketRef.current?.request(frame)) {
+      asked.set(replyId, clientMessageId);
+      dispatch({ type: "regenerating", messageId: replyId, active: true });
+    } else {
+      dispatch({ type: "notice", notice: NOT_CONNECTED });
+    }
+  }, []);
+
+  const edit = useCallback((messageId: string, message: string) => {
+    const sent = socketRef.current?.request({
+      type: "edit_message",
+      message_id: messageId,
+      message,
+      client_message_id: crypto.randomUUID(),
+    });
+    if (!sent) dispatch({ type: "notice", notice: NOT_CONNECTED });
+  }, []);
+
   const dismissNotice = useCallback(() => dispatch({ type: "notice", notice: null }), []);
   const reconnectNow = useCallback(() => socketRef.current?.retryNow(), []);
 
@@ -187,7 +243,41 @@ export function useChat(path: string, agentType: AgentType): Chat {
     stop,
     dismissNotice,
     reconnectNow,
+    answer,
+    rate,
+    regenerate,
+    edit,
   };
+}
+
+const NOT_CONNECTED: InlineError = {
+  code: "not_connected",
+  message: "Not connected to the server.",
+  advice: "Try again once the badge says connected.",
+};
+
+function requireToken(): string {
+  const token = sessionTokens.current;
+  if (token === null) throw new RequestRefused("not_connected", NOT_CONNECTED.message);
+  return token;
+}
+
+/** A regeneration is over once its reply arrives, or the server refuses it. */
+function settleRegeneration(
+  asked: Map<string, string>,
+  frame: ServerFrame,
+  dispatch: Dispatch<ConversationAction>,
+): void {
+  if (frame.type === "chat_response" && frame.regenerates) {
+    asked.delete(frame.regenerates);
+    return;
+  }
+  if (frame.type !== "error" || !frame.client_message_id) return;
+  for (const [replyId, clientMessageId] of asked) {
+    if (clientMessageId !== frame.client_message_id) continue;
+    asked.delete(replyId);
+    dispatch({ type: "regenerating", messageId: replyId, active: false });
+  }
 }
 
 /** Hand a message to the socket and show it as sending, or as refused when it cannot wait. */

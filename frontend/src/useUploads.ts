@@ -17,6 +17,8 @@ export interface Uploads {
   files: UploadedFile[];
   transfers: Transfer[];
   add(files: readonly File[]): void;
+  /** Upload one file; resolves with it once stored, rejects with the reason it was not. */
+  upload(file: File): Promise<UploadedFile>;
   dismiss(id: number): void;
 }
 
@@ -54,41 +56,50 @@ export function useUploads(connected: boolean): Uploads {
     );
   }, []);
 
-  const add = useCallback(
-    (chosen: readonly File[]) => {
-      for (const file of chosen) {
-        const id = nextId.current++;
-        const { held, sending } = names.current;
-        const token = sessionTokens.current;
-        const reason = refusal(file, [...new Set([...held, ...sending])]);
-        const transfer: Omit<Transfer, "state"> = { id, name: file.name, size: file.size, sent: 0 };
-        if (reason !== null || token === null) {
-          const why = reason ?? "Not connected yet: try again in a moment.";
-          setTransfers((all) => [...all, { ...transfer, state: "refused", reason: why }]);
-          continue;
-        }
-        setTransfers((all) => [...all, { ...transfer, state: "uploading" }]);
-        sending.push(file.name);
-        const done = () => sending.splice(sending.indexOf(file.name), 1);
-        uploadFile(token, file, (sent) => update(id, { sent })).then(
-          (stored) => {
-            done();
-            update(id, null);
-            // Same name: the server replaced the earlier file.
-            setFiles((all) => [...all.filter((each) => each.name !== stored.name), stored]);
-          },
-          (error: unknown) => {
-            done();
-            const why = error instanceof UploadRefused ? error.message : "Not uploaded.";
-            update(id, { state: "refused", reason: why });
-          },
-        );
+  // One file: shown while it goes, listed once stored; the promise says which, or why not.
+  const send = useCallback(
+    (file: File): Promise<UploadedFile> => {
+      const id = nextId.current++;
+      const { held, sending } = names.current;
+      const token = sessionTokens.current;
+      const reason = refusal(file, [...new Set([...held, ...sending])]);
+      const transfer: Omit<Transfer, "state"> = { id, name: file.name, size: file.size, sent: 0 };
+      if (reason !== null || token === null) {
+        const why = reason ?? "Not connected yet: try again in a moment.";
+        setTransfers((all) => [...all, { ...transfer, state: "refused", reason: why }]);
+        return Promise.reject(new UploadRefused(why));
       }
+      setTransfers((all) => [...all, { ...transfer, state: "uploading" }]);
+      sending.push(file.name);
+      const done = () => sending.splice(sending.indexOf(file.name), 1);
+      return uploadFile(token, file, (sent) => update(id, { sent })).then(
+        (stored) => {
+          done();
+          update(id, null);
+          // Same name: the server replaced the earlier file.
+          setFiles((all) => [...all.filter((each) => each.name !== stored.name), stored]);
+          return stored;
+        },
+        (error: unknown) => {
+          done();
+          const why = error instanceof UploadRefused ? error.message : "Not uploaded.";
+          update(id, { state: "refused", reason: why });
+          throw new UploadRefused(why);
+        },
+      );
     },
     [update],
   );
 
+  const add = useCallback(
+    (chosen: readonly File[]) => {
+      // Each shows its own outcome in the list.
+      for (const file of chosen) send(file).catch(() => undefined);
+    },
+    [send],
+  );
+
   const dismiss = useCallback((id: number) => update(id, null), [update]);
 
-  return { files, transfers, add, dismiss };
+  return { files, transfers, add, upload: send, dismiss };
 }

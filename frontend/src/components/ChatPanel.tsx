@@ -1,4 +1,4 @@
-import { useEffect, useRef } from "react";
+import { useEffect, useId, useRef, useState } from "react";
 
 import type { HandoffNotice, ThreadMessage } from "../conversation";
 import { AGENT_NAMES, type Pillar, PILLAR_NAMES } from "../protocol";
@@ -6,7 +6,10 @@ import type { Chat } from "../useChat";
 import type { Uploads } from "../useUploads";
 import { Composer } from "./Composer";
 import { CopyButton } from "./CopyButton";
+import { Feedback } from "./Feedback";
 import { Markdown } from "./Markdown";
+import { QuestionCard } from "./QuestionCard";
+import { Steps } from "./Steps";
 
 interface ChatPanelProps {
   chat: Chat;
@@ -41,10 +44,24 @@ export function ChatPanel({
     if (element !== null && stuckToBottom.current) element.scrollTop = element.scrollHeight;
   }, [conversation.items]);
 
-  const canStop = enableCancel && chat.cancelSupported && chat.replyInProgress !== null;
   const streaming = conversation.items.some(
     (item) => item.kind === "message" && item.state === "streaming",
   );
+  const waitingForYou = conversation.items.some(
+    (item) => item.kind === "question" && item.resolution === undefined,
+  );
+  // A turn that waits for the person has nothing running to stop.
+  const canStop =
+    enableCancel && chat.cancelSupported && chat.replyInProgress !== null && !waitingForYou;
+  // Messages since edited: their replies answer a text the thread no longer shows.
+  const earlierIds = new Set(
+    conversation.items.flatMap((item) =>
+      item.kind === "message" && item.role === "user" ? (item.earlierIds ?? []) : [],
+    ),
+  );
+  const latestReply = [...conversation.items]
+    .reverse()
+    .find((item) => item.kind === "message" && item.role === "assistant");
 
   return (
     <div className="chat">
@@ -71,13 +88,27 @@ export function ChatPanel({
           {conversation.items.map((item) =>
             item.kind === "handoff" ? (
               <Handoff key={item.key} notice={item} onSwitchPillar={onSwitchPillar} />
+            ) : item.kind === "question" ? (
+              <QuestionCard
+                key={item.key}
+                question={item}
+                onAnswer={chat.answer}
+                uploads={uploads}
+              />
             ) : (
-              <Message key={item.key} message={item} onRetry={() => chat.retry(item)} />
+              <Message
+                key={item.key}
+                message={item}
+                chat={chat}
+                latest={item === latestReply}
+                toEarlierVersion={item.inReplyTo !== undefined && earlierIds.has(item.inReplyTo)}
+                onRetry={() => chat.retry(item)}
+              />
             ),
           )}
         </ol>
       </div>
-      {chat.replyInProgress !== null && !streaming && (
+      {chat.replyInProgress !== null && !streaming && !waitingForYou && (
         <p className="typing" aria-hidden="true">
           {AGENT_NAMES[chat.agentType]} is replying…
         </p>
@@ -113,13 +144,31 @@ const RETRY_LABEL: Partial<Record<ThreadMessage["state"], string>> = {
   sending: "Send now",
 };
 
-export function Message({ message, onRetry }: { message: ThreadMessage; onRetry(): void }) {
+export function Message({
+  message,
+  chat,
+  latest = false,
+  toEarlierVersion = false,
+  onRetry,
+}: {
+  message: ThreadMessage;
+  // Absent in a read-only view (a shared link): no edit, feedback or regenerate there.
+  chat?: Chat;
+  // The latest reply of the conversation: the one that can be regenerated.
+  latest?: boolean;
+  // A reply to a message that was edited since.
+  toEarlierVersion?: boolean;
+  onRetry(): void;
+}) {
   const author = message.role === "user" ? "You" : AGENT_NAMES[message.author];
+  const [editing, setEditing] = useState(false);
+  const finished = message.state === "complete" || message.state === "cancelled";
   return (
     <li
       className={`message message-${message.role} message-${message.state}`}
       data-role={message.role}
       data-state={message.state}
+      data-message-id={message.key}
       aria-busy={message.state === "streaming"}
     >
       <div className="message-head">
@@ -128,17 +177,69 @@ export function Message({ message, onRetry }: { message: ThreadMessage; onRetry(
           <CopyButton label={`Copy ${author}'s reply`} text={() => message.content} />
         )}
       </div>
+      {message.steps !== undefined && message.steps.length > 0 && (
+        <Steps steps={message.steps} running={message.state === "streaming"} />
+      )}
       {/* What people type stays as typed; replies are markdown. The source rides along so
           that the page's text can be compared with the server's record. */}
-      {message.role === "user" ? (
+      {editing ? (
+        <EditForm
+          text={message.content}
+          onCancel={() => setEditing(false)}
+          onSave={(text) => {
+            setEditing(false);
+            if (text !== message.content) chat?.edit(message.key, text);
+          }}
+        />
+      ) : message.role === "user" ? (
         <div className="content">{message.content}</div>
       ) : (
         <div className="content markdown" data-source={message.content}>
           <Markdown text={message.content} streaming={message.state === "streaming"} />
         </div>
       )}
+      {message.earlier !== undefined && message.earlier.length > 0 && (
+        <details className="earlier">
+          <summary>
+            {message.role === "user" ? "Edited" : "Regenerated"}: see the earlier version
+            {message.earlier.length > 1 ? "s" : ""}
+          </summary>
+          <ol className="earlier-list">
+            {message.earlier.map((text, index) => (
+              <li key={index} className="earlier-version">
+                {text}
+              </li>
+            ))}
+          </ol>
+        </details>
+      )}
       {message.state === "sending" && <p className="meta">Sending…</p>}
       {message.state === "cancelled" && <p className="meta">Stopped.</p>}
+      {toEarlierVersion && (
+        <p className="meta">This answered the earlier version of your message.</p>
+      )}
+      {chat !== undefined && message.role === "user" && message.state === "accepted" && !editing && (
+        <div className="message-actions">
+          <button type="button" className="link-button" onClick={() => setEditing(true)}>
+            Edit
+          </button>
+        </div>
+      )}
+      {chat !== undefined && message.role === "assistant" && finished && (
+        <div className="message-actions">
+          <Feedback replyId={message.key} recorded={message.feedback} onRate={chat.rate} />
+          {latest && (
+            <button
+              type="button"
+              className="link-button"
+              disabled={message.regenerating === true || chat.replyInProgress !== null}
+              onClick={() => chat.regenerate(message.key)}
+            >
+              {message.regenerating ? "Regenerating…" : "Regenerate"}
+            </button>
+          )}
+        </div>
+      )}
       {message.error !== undefined && (
         <div className="message-error" role="alert">
           <p>
@@ -153,6 +254,48 @@ export function Message({ message, onRetry }: { message: ThreadMessage; onRetry(
         </div>
       )}
     </li>
+  );
+}
+
+function EditForm({
+  text,
+  onSave,
+  onCancel,
+}: {
+  text: string;
+  onSave(text: string): void;
+  onCancel(): void;
+}) {
+  const [draft, setDraft] = useState(text);
+  const id = useId();
+  return (
+    <form
+      className="edit-form"
+      onSubmit={(event) => {
+        event.preventDefault();
+        if (draft.trim()) onSave(draft.trim());
+      }}
+    >
+      <label htmlFor={id}>Edit your message</label>
+      <textarea
+        id={id}
+        rows={3}
+        value={draft}
+        autoFocus
+        onChange={(event) => setDraft(event.target.value)}
+        onKeyDown={(event) => {
+          if (event.key === "Escape") onCancel();
+        }}
+      />
+      <div className="question-actions">
+        <button type="submit" disabled={!draft.trim()}>
+          Save and resend
+        </button>
+        <button type="button" onClick={onCancel}>
+          Cancel
+        </button>
+      </div>
+    </form>
   );
 }
 
