@@ -218,13 +218,16 @@ export function Message({
       {toEarlierVersion && (
         <p className="meta">This answered the earlier version of your message.</p>
       )}
-      {chat !== undefined && message.role === "user" && message.state === "accepted" && !editing && (
-        <div className="message-actions">
-          <button type="button" className="link-button" onClick={() => setEditing(true)}>
-            Edit
-          </button>
-        </div>
-      )}
+      {chat !== undefined &&
+        message.role === "user" &&
+        message.state === "accepted" &&
+        !editing && (
+          <div className="message-actions">
+            <button type="button" className="link-button" onClick={() => setEditing(true)}>
+              Edit
+            </button>
+          </div>
+        )}
       {chat !== undefined && message.role === "assistant" && finished && (
         <div className="message-actions">
           <Feedback replyId={message.key} recorded={message.feedback} onRate={chat.rate} />
