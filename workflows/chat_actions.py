@@ -1,5 +1,5 @@
 """The session workflow's handlers of what the person does besides sending a message: rename
-the chat, regenerate a reply, edit a message, answer a question.
+the chat, regenerate a reply, edit a message, answer a question; and the status query.
 
 ChatSessionWorkflow (workflows/chat_session.py) inherits them, so they are its updates like
 `submit_message` (Temporal finds handlers on base classes too); they live here to keep each
@@ -30,9 +30,11 @@ from workflows.session_payloads import (
     CancelReplyInput,
     ChatSessionInput,
     ConversationState,
+    ConversationStatus,
     EditMessageInput,
     RegenerateInput,
     RenameChatInput,
+    SessionStatus,
     SubmitMessageInput,
     SubmitMessageResult,
     Turn,
@@ -50,6 +52,7 @@ class ChatActions:
     _closed: bool
     _title: str
     _last_message_at: Any
+    _turns_this_run: int
     _questions: QuestionDesk
 
     # Defined by ChatSessionWorkflow.
@@ -75,6 +78,22 @@ class ChatActions:
 
     def _is_pending_reply(self, conversation: AgentType, reply: str) -> bool:
         raise NotImplementedError
+
+    @workflow.query
+    def get_status(self) -> SessionStatus:
+        """Conversations, turn counts and last activity of this session."""
+        return SessionStatus(
+            session_id=self._input.session_id,
+            user_id=self._input.user_id,
+            closed=self._closed,
+            turns_this_run=self._turns_this_run,
+            conversations=[
+                ConversationStatus(
+                    conversation, state.turns_completed, len(state.pending), state.last_activity
+                )
+                for conversation, state in self._conversations.items()
+            ],
+        )
 
     # --- the chat list ---------------------------------------------------------------------
 

@@ -37,9 +37,7 @@ from workflows.session_payloads import (
     CancelReplyInput,
     ChatSessionInput,
     ConversationState,
-    ConversationStatus,
     RenameChatInput,
-    SessionStatus,
     SubmitMessageInput,
     SubmitMessageResult,
     Turn,
@@ -200,22 +198,6 @@ class ChatSessionWorkflow(ChatActions):
         input.check(
             pending_turns=len(state.pending) if state is not None else 0,
             max_chars=self._input.max_message_chars,
-        )
-
-    @workflow.query
-    def get_status(self) -> SessionStatus:
-        """Conversations, turn counts and last activity of this session."""
-        return SessionStatus(
-            session_id=self._input.session_id,
-            user_id=self._input.user_id,
-            closed=self._closed,
-            turns_this_run=self._turns_this_run,
-            conversations=[
-                ConversationStatus(
-                    conversation, state.turns_completed, len(state.pending), state.last_activity
-                )
-                for conversation, state in self._conversations.items()
-            ],
         )
 
     @workflow.signal

@@ -1,7 +1,9 @@
-// The REST routes of a turn's questions and feedback (docs/protocol.md). Answers and ratings go
+// The REST routes of a turn's questions and feedback (docs/protocol.md), under the page's
+// identity like every REST call. Answers and ratings go
 // over REST rather than the socket: the response says at once whether it counted, and a
 // question can be answered while the socket reconnects.
 
+import { identity } from "./identity";
 import { adviceFor, type Feedback, type QuestionAnswer } from "./protocol";
 
 /** A refusal, in words for the person who asked. */
@@ -20,7 +22,7 @@ export async function answerQuestion(
   answer: QuestionAnswer,
 ): Promise<void> {
   const path = `/api/chat/questions/${encodeURIComponent(questionId)}/answer?${query(token)}`;
-  const response = await fetch(path, {
+  const response = await identity.fetch(path, {
     method: "POST",
     headers: { "Content-Type": "application/json" },
     body: JSON.stringify(answer),
@@ -29,7 +31,7 @@ export async function answerQuestion(
 }
 
 export async function sendFeedback(token: string, feedback: Feedback): Promise<void> {
-  const response = await fetch(`/api/chat/feedback?${query(token)}`, {
+  const response = await identity.fetch(`/api/chat/feedback?${query(token)}`, {
     method: "PUT",
     headers: { "Content-Type": "application/json" },
     body: JSON.stringify(feedback),

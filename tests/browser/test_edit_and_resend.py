@@ -13,6 +13,7 @@ from playwright.async_api import expect
 from agents.builtin import BuiltInResponder
 from tests.browser.conftest import TIMEOUT_MS, Screenshots
 from tests.browser.own_stack import own_page
+from tests.browser.page_helpers import DEVICE_IDENTITY, as_device
 from tests.stack import RunningStack
 
 pytestmark = pytest.mark.browser
@@ -62,12 +63,14 @@ async def test_edit_and_resend_during_a_streaming_reply_cancels_it_and_answers_t
         await expect(question.locator(".content")).to_have_text(EDITED)
         await expect(question.locator("details.earlier")).to_contain_text(FIRST)
         token = await page.evaluate("localStorage.getItem('agentChat.sessionToken')")
+        device = await page.evaluate(DEVICE_IDENTITY)
         edited_id = await question.get_attribute("data-message-id")
 
     async with httpx.AsyncClient(base_url=stack.http_url) as http:
         history = await http.get(
             "/api/chat/conversation/history",
             params={"session_token": token, "agent_type": "operations_liaison"},
+            headers=as_device(device),
         )
     messages = history.json()["messages"]
     users = [m for m in messages if m["role"] == "user"]

@@ -14,7 +14,9 @@ from playwright.sync_api import Locator, Page, expect
 
 from tests.browser.conftest import ROOT, Screenshots
 from tests.browser.page_helpers import (
+    DEVICE_IDENTITY,
     Frames,
+    as_device,
     expect_connected,
     liaison_log,
     send,
@@ -43,6 +45,7 @@ def history(stack: RunningStack, page: Page) -> list[dict[str, object]]:
     response = httpx.get(
         f"{stack.http_url}/api/chat/conversation/history",
         params={"session_token": token, "agent_type": "operations_liaison"},
+        headers=as_device(page.evaluate(DEVICE_IDENTITY)),
         timeout=10,
     )
     response.raise_for_status()
